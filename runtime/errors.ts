@@ -1,0 +1,88 @@
+/**
+ * Every error the runtime raises is a `GrenacheError` with one of these stable codes. README's
+ * error table is checked against this object by a test, so add a row there when adding a code.
+ */
+export const ERROR_CODES = {
+  ERR_INVALID_OPTION:
+    'an option given to a constructor is invalid; the message names the option and the rule',
+  ERR_INVALID_ARGUMENT: 'an argument given to a call is invalid; the message names the argument and the rule',
+  ERR_CLOSED: 'the object was closed (or is closing) and accepts no more work',
+  ERR_ABORTED: "the call was aborted through its `signal`; `cause` holds the signal's reason",
+  ERR_TIMEOUT: 'the call did not finish before its deadline (`timeoutMs`)',
+  ERR_CONNECTION_REFUSED: 'nothing listens at the address (ECONNREFUSED)',
+  ERR_CONNECTION_RESET: 'the connection closed before the answer arrived (ECONNRESET, EPIPE, socket closed)',
+  ERR_CONNECTION_FAILED: 'the connection failed for another network reason (unreachable host, DNS failure)',
+  ERR_ADDRESS_IN_USE: 'a port to listen on is already taken (EADDRINUSE)',
+  ERR_LOOKUP_EMPTY: 'no worker is announced under the name',
+  ERR_GRAPE_NO_NODES: 'the Grape knows no other DHT node, so nothing could be sent ("No nodes to query")',
+  ERR_GRAPE_QUERIES_FAILED:
+    'every DHT node refused or ignored the request ("All queries failed"), e.g. no node verifies mutable items',
+  ERR_GRAPE_REJECTED: "the Grape rejected the request's arguments; the message is the Grape's own text",
+  ERR_GRAPE_PAYLOAD_SIZE: 'the request body is larger than the Grape accepts (HTTP 413)',
+  ERR_GRAPE_SEQ_TOO_LOW: 'a mutable put carried a seq not above the stored one (BEP 44 error 302)',
+  ERR_GRAPE_CAS_MISMATCH: 'a mutable put carried a cas that is not the stored seq (BEP 44 error 301)',
+  ERR_GRAPE_BAD_ANSWER: 'the Grape answered with something that is not a valid answer to the operation',
+  ERR_ITEM_INVALID: 'a DHT item failed verification: hash, public key or signature',
+  ERR_INTERNAL: 'an unexpected failure; `cause` holds the original error',
+} as const
+
+/** The closed set of error codes. */
+export type ErrorCode = keyof typeof ERROR_CODES
+
+export interface GrenacheErrorOptions {
+  cause?: unknown
+}
+
+/** The one error class of the runtime: a stable `code`, a readable message and the `cause`. */
+export class GrenacheError extends Error {
+  override readonly name = 'GrenacheError'
+  readonly code: ErrorCode
+
+  constructor(code: ErrorCode, message: string = ERROR_CODES[code], options?: GrenacheErrorOptions) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause })
+    this.code = code
+  }
+}
+
+/** True when `err` is a `GrenacheError`, and has `code` when one is given. */
+export function isGrenacheError(err: unknown, code?: ErrorCode): err is GrenacheError {
+  return err instanceof GrenacheError && (code === undefined || err.code === code)
+}
+
+const NODE_CODES: Record<string, ErrorCode> = {
+  ECONNREFUSED: 'ERR_CONNECTION_REFUSED',
+  ECONNRESET: 'ERR_CONNECTION_RESET',
+  EPIPE: 'ERR_CONNECTION_RESET',
+  ECONNABORTED: 'ERR_CONNECTION_RESET',
+  UND_ERR_SOCKET: 'ERR_CONNECTION_RESET',
+  UND_ERR_CLOSED: 'ERR_CLOSED',
+  UND_ERR_DESTROYED: 'ERR_CLOSED',
+  ETIMEDOUT: 'ERR_TIMEOUT',
+  UND_ERR_CONNECT_TIMEOUT: 'ERR_TIMEOUT',
+  UND_ERR_HEADERS_TIMEOUT: 'ERR_TIMEOUT',
+  UND_ERR_BODY_TIMEOUT: 'ERR_TIMEOUT',
+  EADDRINUSE: 'ERR_ADDRESS_IN_USE',
+  EADDRNOTAVAIL: 'ERR_CONNECTION_FAILED',
+  EHOSTUNREACH: 'ERR_CONNECTION_FAILED',
+  ENETUNREACH: 'ERR_CONNECTION_FAILED',
+  EHOSTDOWN: 'ERR_CONNECTION_FAILED',
+  ENOTFOUND: 'ERR_CONNECTION_FAILED',
+  EAI_AGAIN: 'ERR_CONNECTION_FAILED',
+  EACCES: 'ERR_CONNECTION_FAILED',
+}
+
+/**
+ * Maps any error from Node, undici or a dependency to a `GrenacheError`, keeping the original as
+ * `cause`. A `GrenacheError` passes through unchanged. `context` prefixes the message
+ * (e.g. `'lookup via http://127.0.0.1:30001'`).
+ */
+export function toGrenacheError(err: unknown, context?: string): GrenacheError {
+  if (err instanceof GrenacheError) return err
+  const nodeCode = typeof err === 'object' && err !== null ? (err as { code?: unknown }).code : undefined
+  const name = err instanceof Error ? err.name : undefined
+  let code: ErrorCode = 'ERR_INTERNAL'
+  if (typeof nodeCode === 'string' && nodeCode in NODE_CODES) code = NODE_CODES[nodeCode] as ErrorCode
+  else if (name === 'AbortError') code = 'ERR_ABORTED'
+  const text = err instanceof Error ? err.message : String(err)
+  return new GrenacheError(code, context ? `${context}: ${text}` : text, { cause: err })
+}

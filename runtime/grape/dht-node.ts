@@ -1,0 +1,129 @@
+import { once } from 'node:events'
+import DHT, {
+  type DhtError,
+  type DhtGetOptions,
+  type DhtItem,
+  type DhtPeer,
+  type DhtPutOptions,
+} from 'bittorrent-dht'
+import type { ResolvedGrapeOptions, VerifyFunction } from './grape-options.js'
+import type { PeerTable } from './peer-table.js'
+
+/** What the DHT reports, for the Grape to re-emit. */
+export interface DhtNodeListener {
+  onNode(node: DhtPeer): void
+  /** A peer seen for the name whose info_hash hex is `key`; `stored` when this node stored its announce. */
+  onPeer(key: string, address: string, stored: boolean): void
+  onWarning(error: Error): void
+}
+
+/**
+ * One bittorrent-dht node with promise-returning calls. Every peer the DHT reports goes into the
+ * peer table, and concurrent lookups of one name share a single DHT query.
+ */
+export class DhtNode {
+  readonly dht: DHT
+  readonly #table: PeerTable
+  readonly #lookups = new Map<string, Promise<void>>()
+  readonly #options: ResolvedGrapeOptions
+
+  constructor(options: ResolvedGrapeOptions, table: PeerTable, listener: DhtNodeListener) {
+    this.#options = options
+    this.#table = table
+    const verify = options.verify
+    this.dht = new DHT({
+      // Always an explicit list: k-rpc falls back to the public BitTorrent routers on a falsy one.
+      bootstrap: [...options.bootstrap],
+      host: options.selfAnnounce ? options.host : null,
+      concurrency: options.dhtConcurrency,
+      maxTables: options.dhtMaxTables,
+      maxValues: options.dhtMaxValues,
+      maxAge: options.dhtPeerMaxAgeMs,
+      timeBucketOutdated: options.dhtNodeLivenessMs,
+      ...(verify ? { verify } : {}),
+    })
+    this.dht.on('node', (node: DhtPeer) => listener.onNode(node))
+    this.dht.on('peer', (peer: DhtPeer, infoHash: Buffer) => {
+      const key = infoHash.toString('hex')
+      const address = `${peer.host}:${peer.port}`
+      if (table.add(key, address)) listener.onPeer(key, address, false)
+    })
+    this.dht.on('announce', (peer: DhtPeer, infoHash: Buffer) => {
+      const key = infoHash.toString('hex')
+      const address = `${peer.host}:${peer.port}`
+      table.add(key, address)
+      listener.onPeer(key, address, true)
+    })
+    this.dht.on('warning', (err: Error) => listener.onWarning(err))
+    // After the bind, k-rpc reports only recoverable socket problems; never let one crash us.
+    this.dht.on('error', (err: Error) => listener.onWarning(err))
+  }
+
+  /** Binds the UDP socket and waits for the bootstrap to finish. */
+  async start(): Promise<void> {
+    const ready = once(this.dht, 'ready')
+    const listening = once(this.dht, 'listening')
+    this.dht.listen(this.#options.dhtPort, this.#options.dhtHost)
+    await listening
+    await ready
+  }
+
+  /** The signature check mutable puts are held to before they leave this node. */
+  get verify(): VerifyFunction | null {
+    return this.#options.verify
+  }
+
+  get port(): number {
+    return this.dht.address().port
+  }
+
+  announce(infoHash: Buffer, port: number): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.dht.announce(infoHash, port || this.port, (err, count) =>
+        err ? reject(err) : resolve(count ?? 0),
+      )
+    })
+  }
+
+  /** Runs (or joins) a DHT lookup of `key`; its peers land in the table. */
+  refresh(key: string): Promise<void> {
+    let pending = this.#lookups.get(key)
+    if (pending) return pending
+    pending = new Promise<void>((resolve, reject) => {
+      this.dht.lookup(Buffer.from(key, 'hex'), (err) => {
+        // The local store's peers are emitted on the next tick: let them land first.
+        setImmediate(() => {
+          this.#lookups.delete(key)
+          if (err) return reject(err)
+          this.#table.markRefreshed(key)
+          resolve()
+        })
+      })
+    })
+    this.#lookups.set(key, pending)
+    return pending
+  }
+
+  put(options: DhtPutOptions): Promise<Buffer> {
+    return new Promise((resolve, reject) => {
+      try {
+        this.dht.put(options, (err, key) => (err ? reject(err) : resolve(key)))
+      } catch (err) {
+        reject(err)
+      }
+    })
+  }
+
+  /** The item, or null when not found; rejects only when nothing could be asked and nothing is stored. */
+  get(hash: Buffer, options: DhtGetOptions): Promise<DhtItem | null> {
+    return new Promise((resolve, reject) => {
+      this.dht.get(hash, options, (err, item) => (item ? resolve(item) : err ? reject(err) : resolve(null)))
+    })
+  }
+
+  destroy(): Promise<void> {
+    return new Promise((resolve) => this.dht.destroy(() => resolve()))
+  }
+}
+
+export type { DhtError }

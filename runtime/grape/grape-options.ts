@@ -1,0 +1,96 @@
+import { verifySignature } from '../bep44/ed25519.js'
+import { type Checker, checkOption } from '../util/validate.js'
+
+/** Verifies a BEP 44 signature: `(signature, signedBytes, publicKey) => valid`. Must be synchronous. */
+export type VerifyFunction = (signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array) => boolean
+
+/** Options of a `Grape`. Names follow the reference's `conf` keys, in camelCase with units. */
+export interface GrapeOptions {
+  /** Port of the HTTP API (`--aph`). Required; 0 picks a free port (read it from `start()`). */
+  apiPort: number
+  /** UDP port of the DHT node (`--dp`). 0 picks a free port. Default 20001. */
+  dhtPort?: number
+  /**
+   * Address the HTTP API binds (`-b`). When given, the Grape also stores its own announces under
+   * this address, as the reference does. Default `'127.0.0.1'`, without self-announce.
+   */
+  host?: string
+  /** Address the DHT's UDP socket binds. Default `'0.0.0.0'` (every interface, as the reference). */
+  dhtHost?: string
+  /** Other DHT nodes to join, as `'host:port'` (`--bn`). Empty means an isolated node. Default `[]`. */
+  bootstrap?: readonly string[]
+  /** Parallel DHT queries per lookup (`--dc`). Default 16 (the reference's 24 never reached the DHT). */
+  dhtConcurrency?: number
+  /** Routing tables cached for recent keys (`--dht_maxTables`). Default 5000. */
+  dhtMaxTables?: number
+  /** DHT items (BEP 44) stored by this node (`--dht_maxValues`). Default 5000. */
+  dhtMaxValues?: number
+  /** How long an announced peer is kept, in ms (`--dpa`). Default 120000. */
+  dhtPeerMaxAgeMs?: number
+  /** Age after which a quiet routing bucket is re-checked, in ms (`--dnl`). Default 300000. */
+  dhtNodeLivenessMs?: number
+  /** Largest API request body, in bytes (`--check_maxPayloadSize`). Always on. Default 8192. */
+  maxPayloadBytes?: number
+  /** How long a peer seen for a name answers lookups, in ms (`--cache_maxAge`). Default half of `dhtPeerMaxAgeMs`. */
+  lookupCacheMaxAgeMs?: number
+  /** A name answered from memory is refreshed from the DHT in the background once this old, in ms. Default 1000. */
+  lookupRefreshMs?: number
+  /** Mutable-item signature check: `true` (ed25519, the default), `false` (mutable items refused), or your own. */
+  verify?: boolean | VerifyFunction
+}
+
+/** `GrapeOptions` with every default filled in. */
+export interface ResolvedGrapeOptions {
+  apiPort: number
+  dhtPort: number
+  host: string
+  selfAnnounce: boolean
+  dhtHost: string
+  bootstrap: string[]
+  dhtConcurrency: number
+  dhtMaxTables: number
+  dhtMaxValues: number
+  dhtPeerMaxAgeMs: number
+  dhtNodeLivenessMs: number
+  maxPayloadBytes: number
+  lookupCacheMaxAgeMs: number
+  lookupRefreshMs: number
+  verify: VerifyFunction | null
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000
+
+/** Fills the defaults once and rejects invalid values with `ERR_INVALID_OPTION`. */
+export function resolveGrapeOptions(options: GrapeOptions): ResolvedGrapeOptions {
+  if (typeof options !== 'object' || options === null) checkOption.fail('', 'must be an object', options)
+  const check: Checker = checkOption
+  const dhtPeerMaxAgeMs = check.integer('dhtPeerMaxAgeMs', options.dhtPeerMaxAgeMs ?? 120_000, 1000, DAY_MS)
+  const bootstrap = options.bootstrap ?? []
+  if (!Array.isArray(bootstrap)) check.fail('bootstrap', 'must be an array of "host:port"', bootstrap)
+  const verify = options.verify ?? true
+  if (typeof verify !== 'boolean' && typeof verify !== 'function') {
+    check.fail('verify', 'must be a boolean or a function', verify)
+  }
+  return {
+    apiPort: check.port('apiPort', options.apiPort),
+    dhtPort: check.port('dhtPort', options.dhtPort ?? 20001),
+    host: check.string('host', options.host ?? '127.0.0.1'),
+    selfAnnounce: options.host !== undefined,
+    dhtHost: check.string('dhtHost', options.dhtHost ?? '0.0.0.0'),
+    bootstrap: bootstrap.map((node, i) => check.hostPort(`bootstrap[${i}]`, node)),
+    dhtConcurrency: check.integer('dhtConcurrency', options.dhtConcurrency ?? 16, 1, 256),
+    dhtMaxTables: check.integer('dhtMaxTables', options.dhtMaxTables ?? 5000, 1),
+    dhtMaxValues: check.integer('dhtMaxValues', options.dhtMaxValues ?? 5000, 1),
+    dhtPeerMaxAgeMs,
+    dhtNodeLivenessMs: check.integer('dhtNodeLivenessMs', options.dhtNodeLivenessMs ?? 300_000, 1000, DAY_MS),
+    maxPayloadBytes: check.integer('maxPayloadBytes', options.maxPayloadBytes ?? 8192, 64, 16 * 1024 * 1024),
+    lookupCacheMaxAgeMs: check.integer(
+      'lookupCacheMaxAgeMs',
+      options.lookupCacheMaxAgeMs ?? Math.ceil(dhtPeerMaxAgeMs / 2),
+      100,
+      DAY_MS,
+    ),
+    lookupRefreshMs: check.integer('lookupRefreshMs', options.lookupRefreshMs ?? 1000, 0, DAY_MS),
+    verify: verify === true ? verifySignature : verify === false ? null : verify,
+  }
+}

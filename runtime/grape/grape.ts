@@ -1,0 +1,165 @@
+import { EventEmitter, once } from 'node:events'
+import type { Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { debuglog } from 'node:util'
+import { GrenacheError, toGrenacheError } from '../errors.js'
+import { DhtNode } from './dht-node.js'
+import { type GrapeOptions, type ResolvedGrapeOptions, resolveGrapeOptions } from './grape-options.js'
+import { createHandlers } from './handlers.js'
+import { createApiServer } from './http-api.js'
+import { PeerTable } from './peer-table.js'
+
+const debug = debuglog('grenache')
+
+/** Events of a `Grape`. Recoverable problems are `warning`s, never `error`s. */
+export interface GrapeEvents {
+  /** `start()` finished: the DHT is bootstrapped and the API listens. */
+  ready: [address: GrapeAddress]
+  /** A DHT node joined this Grape's routing table. */
+  node: [node: { host: string; port: number }]
+  /** This Grape stored an announce of `name` by the worker at `address` (`ip:port`). */
+  announce: [name: string, address: string]
+  /** A lookup saw a peer for `name` that this Grape did not know as live. */
+  peer: [name: string, address: string]
+  /** Something went wrong that the Grape recovered from. */
+  warning: [error: GrenacheError]
+  close: []
+}
+
+/** Where a started Grape listens. */
+export interface GrapeAddress {
+  /** Base URL of the HTTP API, for a `Link`: `http://<host>:<apiPort>`. */
+  url: string
+  host: string
+  apiPort: number
+  dhtHost: string
+  dhtPort: number
+}
+
+/**
+ * A Grape: one DHT node and the HTTP API that Links (ours and the reference's) talk to.
+ * Wire-compatible with grenache-grape 1.0.0; see docs/grape-and-link.md for what we improve.
+ */
+export class Grape extends EventEmitter<GrapeEvents> {
+  readonly options: Readonly<ResolvedGrapeOptions>
+  readonly #table: PeerTable
+  #node: DhtNode | undefined
+  #server: Server | undefined
+  #sweep: NodeJS.Timeout | undefined
+  #address: GrapeAddress | undefined
+  #starting: Promise<GrapeAddress> | undefined
+  #attempt: Promise<unknown> | undefined
+  #closing: Promise<void> | undefined
+
+  constructor(options: GrapeOptions) {
+    super()
+    this.options = resolveGrapeOptions(options)
+    this.#table = new PeerTable({ maxAgeMs: this.options.lookupCacheMaxAgeMs })
+  }
+
+  /** Where the Grape listens; throws `ERR_CLOSED` before `start()` resolved. */
+  get address(): GrapeAddress {
+    if (!this.#address) throw new GrenacheError('ERR_CLOSED', 'the Grape is not started')
+    return this.#address
+  }
+
+  /** How many DHT nodes are in the routing table. */
+  get nodeCount(): number {
+    return this.#node?.dht.nodes.count() ?? 0
+  }
+
+  /** Binds the DHT and the API and bootstraps; idempotent. Rejects with a coded error (e.g. `ERR_ADDRESS_IN_USE`). */
+  start(): Promise<GrapeAddress> {
+    if (this.#closing) return Promise.reject(new GrenacheError('ERR_CLOSED', 'the Grape was closed'))
+    if (!this.#starting) {
+      const attempt = this.#start()
+      this.#attempt = attempt.catch(() => undefined)
+      this.#starting = attempt.catch(async (err: unknown) => {
+        await this.close()
+        throw toGrenacheError(err, 'Grape start')
+      })
+    }
+    return this.#starting
+  }
+
+  async #start(): Promise<GrapeAddress> {
+    const options = this.options
+    const node = new DhtNode(options, this.#table, {
+      onNode: (peer) => this.emit('node', { host: peer.host, port: peer.port }),
+      onPeer: (key, address, stored) => {
+        if (this.listenerCount(stored ? 'announce' : 'peer') === 0) return
+        this.emit(stored ? 'announce' : 'peer', Buffer.from(key, 'hex').toString(), address)
+      },
+      onWarning: (err) => this.#warn(err, 'DHT'),
+    })
+    this.#node = node
+    await node.start()
+
+    const server = createApiServer({
+      maxPayloadBytes: options.maxPayloadBytes,
+      handlers: createHandlers({
+        node,
+        table: this.#table,
+        lookupRefreshMs: options.lookupRefreshMs,
+        onRefreshError: (err) => debug('background lookup failed: %s', (err as Error)?.message),
+      }),
+      onError: (err) => this.#warn(err, 'API handler'),
+    })
+    this.#server = server
+    server.listen(options.apiPort, options.host)
+    await once(server, 'listening')
+    server.on('error', (err) => this.#warn(err, 'API server'))
+
+    this.#sweep = setInterval(() => this.#table.sweep(), Math.min(options.lookupCacheMaxAgeMs, 60_000))
+    this.#sweep.unref()
+    const api = server.address() as AddressInfo
+    this.#address = {
+      url: `http://${urlHost(options.host)}:${api.port}`,
+      host: options.host,
+      apiPort: api.port,
+      dhtHost: options.dhtHost,
+      dhtPort: node.port,
+    }
+    debug('grape ready: api %s, dht %s:%d', this.#address.url, options.dhtHost, node.port)
+    this.emit('ready', this.#address)
+    return this.#address
+  }
+
+  /** Stops the API, then the DHT; idempotent (a second call returns the same promise). */
+  close(): Promise<void> {
+    this.#closing ??= this.#close()
+    return this.#closing
+  }
+
+  async #close(): Promise<void> {
+    await this.#attempt
+    clearInterval(this.#sweep)
+    const server = this.#server
+    if (server?.listening) {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()))
+      server.closeIdleConnections()
+      // In-flight requests are answered when the DHT below is destroyed; give them a moment.
+      const grace = setTimeout(() => server.closeAllConnections(), 1000)
+      await this.#node?.destroy()
+      await closed
+      clearTimeout(grace)
+    } else {
+      await this.#node?.destroy()
+    }
+    this.#table.clear()
+    this.#address = undefined
+    this.emit('close')
+  }
+
+  #warn(err: unknown, where: string): void {
+    const error = toGrenacheError(err, where)
+    debug('grape warning: %s', error.message)
+    if (this.listenerCount('warning') > 0) this.emit('warning', error)
+  }
+}
+
+function urlHost(host: string): string {
+  if (host === '0.0.0.0') return '127.0.0.1'
+  if (host === '::') return '[::1]'
+  return host.includes(':') ? `[${host}]` : host
+}

@@ -1,0 +1,106 @@
+import type { DhtNode } from './dht-node.js'
+import { decodeGet, decodePut, encodeItem, isRejection } from './item-codec.js'
+import type { PeerTable } from './peer-table.js'
+
+/** An HTTP answer of the Grape API: status and body text (undefined = empty body). */
+export interface Answer {
+  status: number
+  body: string | undefined
+}
+
+/** The four API operations, each taking the request's `data`. */
+export type Operation = 'announce' | 'lookup' | 'put' | 'get'
+export type Handlers = Record<Operation, (data: unknown) => Promise<Answer>>
+
+export interface HandlerContext {
+  node: DhtNode
+  table: PeerTable
+  /** A name answered from memory is refreshed in the background once this old. */
+  lookupRefreshMs: number
+  /** Called when a background refresh fails (nobody waits for it). */
+  onRefreshError(error: unknown): void
+}
+
+const ok = (result: unknown): Answer => ({ status: 200, body: JSON.stringify(result) })
+/** Errors travel as a JSON string with status 200, except BEP 44's 3xx codes (reference G3). */
+const fail = (message: string, status = 200): Answer => ({ status, body: JSON.stringify(message) })
+
+/** Maps a DHT error to the reference's answer: 3xx codes become the HTTP status. */
+export function dhtFailure(err: unknown): Answer {
+  const code = (err as { code?: unknown } | null)?.code
+  const message = err instanceof Error ? err.message : String(err)
+  return fail(message, typeof code === 'number' && code >= 300 && code < 400 ? code : 200)
+}
+
+export function createHandlers(context: HandlerContext): Handlers {
+  const { node, table } = context
+
+  const refreshInBackground = (key: string): void => {
+    node.refresh(key).catch(context.onRefreshError)
+  }
+
+  return {
+    async lookup(data) {
+      if (!data || typeof data !== 'string') return fail('ERR_GRAPE_LOOKUP')
+      const key = Buffer.from(data).toString('hex')
+      const known = table.get(key)
+      if (known.length > 0) {
+        if (table.ageOf(key) >= context.lookupRefreshMs) refreshInBackground(key)
+        return ok(known)
+      }
+      try {
+        await node.refresh(key)
+      } catch (err) {
+        return dhtFailure(err)
+      }
+      return ok(table.get(key))
+    },
+
+    async announce(data) {
+      if (!data || !Array.isArray(data)) return fail('ERR_GRAPE_ANNOUNCE')
+      const [name, port] = data as unknown[]
+      // The reference sends any integer and waits 2 s for the silence of nodes that drop it.
+      if (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65535) {
+        return fail('ERR_GRAPE_SERVICE_PORT')
+      }
+      if (typeof name !== 'string' || name.length === 0) return fail('ERR_GRAPE_ANNOUNCE')
+      const infoHash = Buffer.from(name)
+      try {
+        const count = await node.announce(infoHash, port)
+        // This Grape does not store its own announce: refresh a name it answers from memory,
+        // so that its lookups include the new peer without waiting for the refresh window.
+        const key = infoHash.toString('hex')
+        if (table.ageOf(key) !== Number.POSITIVE_INFINITY) refreshInBackground(key)
+        return ok(count)
+      } catch (err) {
+        return dhtFailure(err)
+      }
+    },
+
+    async put(data) {
+      const request = decodePut(data, node.verify)
+      if (isRejection(request)) return request.status === 200 ? fail(request.message) : raw(request)
+      try {
+        return ok((await node.put(request)).toString('hex'))
+      } catch (err) {
+        return dhtFailure(err)
+      }
+    },
+
+    async get(data) {
+      const request = decodeGet(data)
+      if (isRejection(request)) return request.status === 200 ? fail(request.message) : raw(request)
+      try {
+        const item = await node.get(request.hash, request.options)
+        return item ? ok(encodeItem(item)) : { status: 200, body: undefined }
+      } catch (err) {
+        return dhtFailure(err)
+      }
+    },
+  }
+}
+
+/** A plain-text answer (the reference's 413 and 500 bodies are not JSON). */
+export function raw(answer: { status: number; message: string }): Answer {
+  return { status: answer.status, body: answer.message }
+}

@@ -1,0 +1,106 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { Answer, Handlers, Operation } from './handlers.js'
+
+const OPERATIONS = new Set<string>(['announce', 'lookup', 'put', 'get'])
+
+/**
+ * The operation a request path names, by the reference's rule (a camelCase of the path): the first
+ * letter in any case, the rest lower-case, separators (`-`, `_`) only around it. `/lookup`,
+ * `/Lookup`, `/-lookup` and `/lookup_` name `lookup`; `/LOOKUP`, `/look-up`, `/lookup/` and
+ * `/lookup?x=1` name nothing.
+ */
+export function operationOf(url: string | undefined): Operation | undefined {
+  const match = /^\/[\s_-]*([A-Za-z])([a-z]*)[\s_-]*$/.exec(url ?? '')
+  if (!match) return undefined
+  const name = `${(match[1] as string).toLowerCase()}${match[2]}`
+  return OPERATIONS.has(name) ? (name as Operation) : undefined
+}
+
+const INVALID = Symbol('invalid')
+
+/** The `data` of a request body `{rid, data}`, or INVALID when the body is not a JSON object. */
+function requestData(text: string): unknown {
+  let message: unknown
+  try {
+    message = JSON.parse(text)
+  } catch {
+    return INVALID
+  }
+  return typeof message === 'object' && message !== null ? (message as { data?: unknown }).data : INVALID
+}
+
+export interface ApiServerOptions {
+  handlers: Handlers
+  maxPayloadBytes: number
+  /** A handler threw (a bug): the request got a 500 and the server keeps serving. */
+  onError(error: unknown): void
+}
+
+/**
+ * The Grape's HTTP API: `POST /<op>` with `{rid, data}`. Statuses and bodies are the reference's:
+ * 413 `ERR_GRAPE_PAYLOAD_SIZE` and 500 `ERR_GRAPE_PAYLOAD_INVALID` as plain text, everything else
+ * from the handler. Method, headers and `rid` are ignored, as by the reference.
+ */
+export function createApiServer(options: ApiServerOptions): Server {
+  const { handlers, maxPayloadBytes } = options
+
+  const answer = (res: ServerResponse, { status, body }: Answer): void => {
+    res.statusCode = status
+    res.end(body)
+  }
+
+  const dispatch = (req: IncomingMessage, res: ServerResponse, text: string): void => {
+    const data = requestData(text)
+    if (data === INVALID) {
+      answer(res, { status: 500, body: 'ERR_GRAPE_PAYLOAD_INVALID' })
+      return
+    }
+    const operation = operationOf(req.url)
+    if (!operation) {
+      answer(res, { status: 200, body: '"ERR_REQ_NOTFOUND"' })
+      return
+    }
+    handlers[operation](data).then(
+      (result) => answer(res, result),
+      (err: unknown) => {
+        options.onError(err)
+        answer(res, { status: 500, body: 'ERR_GRAPE_INTERNAL' })
+      },
+    )
+  }
+
+  const tooLarge = (res: ServerResponse): void => {
+    // The rest of the body is never read: close the connection rather than drain it.
+    res.setHeader('Connection', 'close')
+    answer(res, { status: 413, body: 'ERR_GRAPE_PAYLOAD_SIZE' })
+  }
+
+  const server = createServer({ headersTimeout: 10_000, requestTimeout: 30_000 }, (req, res) => {
+    const declared = Number(req.headers['content-length'])
+    if (declared > maxPayloadBytes) return tooLarge(res)
+    const chunks: Buffer[] = []
+    let size = 0
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length
+      if (size > maxPayloadBytes) {
+        req.removeAllListeners('data')
+        req.removeAllListeners('end')
+        req.pause()
+        tooLarge(res)
+        return
+      }
+      chunks.push(chunk)
+    })
+    req.on('end', () => {
+      const body = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks)
+      dispatch(req, res, body.toString())
+    })
+    req.on('error', () => res.destroy())
+  })
+  // A broken or hostile client must never take the Grape down; Node answers 400 and closes.
+  server.on('clientError', (_err, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n')
+    else socket.destroy()
+  })
+  return server
+}

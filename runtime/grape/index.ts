@@ -1,0 +1,2 @@
+export { Grape, type GrapeAddress, type GrapeEvents } from './grape.js'
+export type { GrapeOptions, VerifyFunction } from './grape-options.js'

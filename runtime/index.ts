@@ -1,0 +1,29 @@
+export {
+  createSigner,
+  encodeSignedData,
+  expandSeed,
+  generateKeyPair,
+  immutableTarget,
+  type KeyPair,
+  mutableTarget,
+  type SignedFields,
+  type Signer,
+  verifySignature,
+} from './bep44/index.js'
+export { ERROR_CODES, type ErrorCode, GrenacheError, isGrenacheError, toGrenacheError } from './errors.js'
+export {
+  Grape,
+  type GrapeAddress,
+  type GrapeEvents,
+  type GrapeOptions,
+  type VerifyFunction,
+} from './grape/index.js'
+export {
+  type DhtItem,
+  type GetOptions,
+  Link,
+  type LinkEvents,
+  type LinkOptions,
+  type PutMutableOptions,
+} from './link/index.js'
+export type { CallOptions } from './util/deadline.js'
