@@ -61,11 +61,10 @@ export class DhtNode {
 
   /** Binds the UDP socket and waits for the bootstrap to finish. */
   async start(): Promise<void> {
-    const ready = once(this.dht, 'ready')
-    const listening = once(this.dht, 'listening')
+    // Both reject on a bind error; awaiting them together leaves neither unhandled.
+    const started = Promise.all([once(this.dht, 'listening'), once(this.dht, 'ready')])
     this.dht.listen(this.#options.dhtPort, this.#options.dhtHost)
-    await listening
-    await ready
+    await started
   }
 
   /** The signature check mutable puts are held to before they leave this node. */

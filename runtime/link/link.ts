@@ -22,6 +22,13 @@ export interface LinkEvents {
   'announce:error': [name: string, port: number, error: GrenacheError]
 }
 
+/** A lookup call in flight, shared by every caller of the name. */
+interface SharedLookup {
+  promise: Promise<readonly string[]>
+  controller: AbortController
+  waiters: number
+}
+
 /** Options of `Link.get`. */
 export interface GetOptions extends CallOptions {
   /** Salt of a salted mutable item (the DHT never returns it: the reader must know it). */
@@ -53,7 +60,7 @@ export class Link extends EventEmitter<LinkEvents> {
   readonly options: Readonly<ResolvedLinkOptions>
   readonly #client: GrapeClient
   readonly #cache: LookupCache
-  readonly #lookups = new Map<string, Promise<readonly string[]>>()
+  readonly #lookups = new Map<string, SharedLookup>()
   readonly #announcers = new Map<string, { announcer: Announcer; started: Promise<void> }>()
   #closing: Promise<void> | undefined
 
@@ -81,19 +88,22 @@ export class Link extends EventEmitter<LinkEvents> {
     checkArgument.string('name', name)
     const cached = this.#cache.get(name)
     if (cached) {
-      if (cached.stale)
-        this.#fetchLookup(name).catch((err: Error) => debug('lookup refresh: %s', err.message))
+      if (cached.stale) this.#refreshLookup(name)
       return cached.addresses
     }
     const deadline = createDeadline(options, this.options.requestTimeoutMs, `lookup ${JSON.stringify(name)}`)
+    const shared = this.#sharedLookup(name)
+    shared.waiters++
     try {
-      const addresses = await raceSignal(this.#fetchLookup(name), deadline.signal)
+      const addresses = await raceSignal(shared.promise, deadline.signal)
       if (addresses.length === 0) {
         throw new GrenacheError('ERR_LOOKUP_EMPTY', `no worker is announced as ${JSON.stringify(name)}`)
       }
       return addresses
     } finally {
       deadline.dispose()
+      // Nobody waits any more: stop the Grape call rather than let it run to its own deadline.
+      if (--shared.waiters === 0) shared.controller.abort()
     }
   }
 
@@ -102,22 +112,35 @@ export class Link extends EventEmitter<LinkEvents> {
     this.#cache.delete(name)
   }
 
-  /** One shared Grape call per name at a time, whatever the number of callers. */
-  #fetchLookup(name: string): Promise<readonly string[]> {
-    let pending = this.#lookups.get(name)
-    if (!pending) {
-      pending = this.#call('lookup', name, undefined, 'idempotent')
-        .then((answer) => {
-          if (!Array.isArray(answer) || !answer.every((a) => typeof a === 'string')) {
-            throw new GrenacheError('ERR_GRAPE_BAD_ANSWER', `Grape lookup: expected an array of "ip:port"`)
-          }
-          this.#cache.set(name, answer)
-          return answer as string[]
-        })
-        .finally(() => this.#lookups.delete(name))
-      this.#lookups.set(name, pending)
-    }
-    return pending
+  #refreshLookup(name: string): void {
+    const shared = this.#sharedLookup(name)
+    shared.waiters++
+    shared.promise
+      .catch((err: Error) => debug('lookup refresh of %s failed: %s', name, err.message))
+      .finally(() => {
+        if (--shared.waiters === 0) shared.controller.abort()
+      })
+  }
+
+  /** One Grape call per name at a time, shared by every caller; it ends early when all leave. */
+  #sharedLookup(name: string): SharedLookup {
+    let shared = this.#lookups.get(name)
+    if (shared) return shared
+    const controller = new AbortController()
+    const promise = this.#call('lookup', name, { signal: controller.signal }, 'idempotent')
+      .then((answer) => {
+        if (!Array.isArray(answer) || !answer.every((a) => typeof a === 'string')) {
+          throw new GrenacheError('ERR_GRAPE_BAD_ANSWER', 'Grape lookup: expected an array of "ip:port"')
+        }
+        this.#cache.set(name, answer)
+        return answer as readonly string[]
+      })
+      .finally(() => this.#lookups.delete(name))
+    // Each caller handles the rejection through its own race; this one only keeps it from being unhandled.
+    promise.catch(() => undefined)
+    shared = { promise, controller, waiters: 0 }
+    this.#lookups.set(name, shared)
+    return shared
   }
 
   /**

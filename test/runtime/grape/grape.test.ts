@@ -1,0 +1,170 @@
+import { once } from 'node:events'
+import { createServer } from 'node:net'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { GrenacheError } from '../../../runtime/errors.js'
+import { Grape } from '../../../runtime/grape/index.js'
+import { Link } from '../../../runtime/link/index.js'
+import { settledHandles, socketHandles } from '../../helpers/handles.js'
+import { createTestnet, loopbackGrape, type Testnet } from '../../helpers/testnet.js'
+
+async function post(url: string, op: string, data: unknown): Promise<{ status: number; body: string }> {
+  const response = await fetch(`${url}/${op}`, {
+    method: 'POST',
+    body: JSON.stringify({ rid: 'test', data }),
+    headers: { connection: 'close' },
+  })
+  return { status: response.status, body: await response.text() }
+}
+
+describe('Grape', () => {
+  describe('lifecycle', () => {
+    const grapes: Grape[] = []
+    const before = socketHandles()
+    afterEach(async () => {
+      await Promise.all(grapes.splice(0).map((grape) => grape.close()))
+    })
+    afterAll(async () => {
+      expect(await settledHandles(before)).toEqual(before)
+    })
+
+    it('start() resolves with where it listens, emits ready, and is idempotent', async () => {
+      const grape = new Grape(loopbackGrape())
+      grapes.push(grape)
+      const ready = once(grape, 'ready')
+      const first = grape.start()
+      expect(grape.start()).toBe(first)
+      const address = await first
+      expect(address.url).toBe(`http://127.0.0.1:${address.apiPort}`)
+      expect(address.dhtPort).toBeGreaterThan(0)
+      expect((await ready)[0]).toEqual(address)
+      expect(grape.address).toEqual(address)
+    })
+
+    it('close() is idempotent, releases every socket, and start() after it rejects with ERR_CLOSED', async () => {
+      const grape = new Grape(loopbackGrape())
+      await grape.start()
+      const closing = grape.close()
+      expect(grape.close()).toBe(closing)
+      await closing
+      await expect(grape.start()).rejects.toMatchObject({ code: 'ERR_CLOSED' })
+      expect(() => grape.address).toThrow(GrenacheError)
+    })
+
+    it('rejects with ERR_ADDRESS_IN_USE when the API port is taken, and leaves nothing open', async () => {
+      const blocker = createServer()
+      blocker.listen(0, '127.0.0.1')
+      await once(blocker, 'listening')
+      const port = (blocker.address() as { port: number }).port
+      const grape = new Grape(loopbackGrape({ apiPort: port }))
+      await expect(grape.start()).rejects.toMatchObject({ code: 'ERR_ADDRESS_IN_USE' })
+      blocker.close()
+      await once(blocker, 'close')
+    })
+
+    it('rejects with ERR_ADDRESS_IN_USE when the DHT port is taken', async () => {
+      const first = new Grape(loopbackGrape())
+      grapes.push(first)
+      const { dhtPort } = await first.start()
+      const second = new Grape(loopbackGrape({ dhtPort }))
+      await expect(second.start()).rejects.toMatchObject({ code: 'ERR_ADDRESS_IN_USE' })
+    })
+
+    it('rejects invalid options at construction with ERR_INVALID_OPTION naming the option', () => {
+      expect(() => new Grape({ apiPort: -1 })).toThrow(/options\.apiPort/)
+      expect(() => new Grape({ apiPort: 0, bootstrap: ['nope'] })).toThrow(/options\.bootstrap\[0\]/)
+      expect(() => new Grape({ apiPort: 0, maxPayloadBytes: 0 })).toThrow(/options\.maxPayloadBytes/)
+    })
+  })
+
+  describe('alone', () => {
+    it('answers "No nodes to query" to an announce and [] to a lookup, as the reference', async () => {
+      const grape = new Grape(loopbackGrape())
+      const { url } = await grape.start()
+      expect(await post(url, 'announce', ['svc', 1000])).toEqual({ status: 200, body: '"No nodes to query"' })
+      expect(await post(url, 'lookup', 'svc')).toEqual({ status: 200, body: '[]' })
+      await grape.close()
+    })
+
+    it('stores its own announces under `host` when one is given, so its lookups find them', async () => {
+      const grape = new Grape(loopbackGrape({ host: '127.0.0.1' }))
+      const { url } = await grape.start()
+      expect(await post(url, 'announce', ['svc', 1000])).toEqual({ status: 200, body: '"No nodes to query"' })
+      expect(await post(url, 'lookup', 'svc')).toEqual({ status: 200, body: '["127.0.0.1:1000"]' })
+      await grape.close()
+    })
+  })
+
+  describe('in a testnet', () => {
+    let net: Testnet
+    beforeAll(async () => {
+      net = await createTestnet(3)
+    })
+    afterAll(async () => {
+      await net.close()
+    })
+
+    it('emits announce on the Grapes that store an announce, with the name and the address', async () => {
+      const stored = Promise.all(
+        net.grapes.slice(1).map((grape) => once(grape, 'announce') as Promise<[string, string]>),
+      )
+      expect(await post(net.urls[0] as string, 'announce', ['événement', 4200])).toEqual({
+        status: 200,
+        body: '2',
+      })
+      expect(await stored).toEqual([
+        ['événement', '127.0.0.1:4200'],
+        ['événement', '127.0.0.1:4200'],
+      ])
+    })
+
+    it('makes a service visible on every Grape as soon as the announce is acknowledged', async () => {
+      await post(net.urls[0] as string, 'announce', ['visible', 4201])
+      for (const url of net.urls) {
+        expect(await post(url, 'lookup', 'visible')).toEqual({ status: 200, body: '["127.0.0.1:4201"]' })
+      }
+    })
+
+    it('shows a second worker on the announcing Grape right after it announces', async () => {
+      const [url] = net.urls as [string]
+      await post(url, 'announce', ['pair', 4202])
+      expect(await post(url, 'lookup', 'pair')).toEqual({ status: 200, body: '["127.0.0.1:4202"]' })
+      await post(url, 'announce', ['pair', 4203])
+      await expect
+        .poll(async () => JSON.parse((await post(url, 'lookup', 'pair')).body).sort(), { timeout: 5000 })
+        .toEqual(['127.0.0.1:4202', '127.0.0.1:4203'])
+    })
+
+    it('answers every client of the reference kind: a lookup through a Link finds the worker', async () => {
+      const link = new Link({ grape: net.urls[2] as string })
+      await link.announce('through-link', 4204)
+      await expect(link.lookup('through-link')).resolves.toEqual(['127.0.0.1:4204'])
+      await link.close()
+    })
+  })
+
+  describe('peer expiry', () => {
+    it('drops a worker that stopped announcing once the peer max-age has passed', async () => {
+      const net = await createTestnet(2, {
+        dhtPeerMaxAgeMs: 1500,
+        lookupCacheMaxAgeMs: 500,
+        lookupRefreshMs: 0,
+      })
+      try {
+        const [first, second] = net.urls as [string, string]
+        await post(first, 'announce', ['short-lived', 4300])
+        expect(await post(second, 'lookup', 'short-lived')).toEqual({
+          status: 200,
+          body: '["127.0.0.1:4300"]',
+        })
+        await expect
+          .poll(async () => (await post(second, 'lookup', 'short-lived')).body, {
+            timeout: 15_000,
+            interval: 200,
+          })
+          .toBe('[]')
+      } finally {
+        await net.close()
+      }
+    })
+  })
+})
