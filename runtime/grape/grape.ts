@@ -153,7 +153,7 @@ export class Grape extends EventEmitter<GrapeEvents> {
 
   #warn(err: unknown, where: string): void {
     const error = toGrenacheError(err, where)
-    debug('grape warning: %s', error.message)
+    debug('grape warning %s: %s', error.code, error.message)
     if (this.listenerCount('warning') > 0) this.emit('warning', error)
   }
 }
