@@ -81,7 +81,8 @@ export function toGrenacheError(err: unknown, context?: string): GrenacheError {
   const nodeCode = typeof err === 'object' && err !== null ? (err as { code?: unknown }).code : undefined
   const name = err instanceof Error ? err.name : undefined
   let code: ErrorCode = 'ERR_INTERNAL'
-  if (typeof nodeCode === 'string' && nodeCode in NODE_CODES) code = NODE_CODES[nodeCode] as ErrorCode
+  if (typeof nodeCode === 'string' && Object.hasOwn(NODE_CODES, nodeCode))
+    code = NODE_CODES[nodeCode] as ErrorCode
   else if (name === 'AbortError') code = 'ERR_ABORTED'
   const text = err instanceof Error ? err.message : String(err)
   return new GrenacheError(code, context ? `${context}: ${text}` : text, { cause: err })

@@ -21,6 +21,7 @@ export interface HandlerContext {
   onRefreshError(error: unknown): void
 }
 
+const PAYLOAD_INVALID = { status: 500, message: 'ERR_GRAPE_PAYLOAD_INVALID' }
 const ok = (result: unknown): Answer => ({ status: 200, body: JSON.stringify(result) })
 /** Errors travel as a JSON string with status 200, except BEP 44's 3xx codes (reference G3). */
 const fail = (message: string, status = 200): Answer => ({ status, body: JSON.stringify(message) })
@@ -63,14 +64,16 @@ export function createHandlers(context: HandlerContext): Handlers {
       if (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65535) {
         return fail('ERR_GRAPE_SERVICE_PORT')
       }
-      if (typeof name !== 'string' || name.length === 0) return fail('ERR_GRAPE_ANNOUNCE')
+      if (typeof name !== 'string') return raw(PAYLOAD_INVALID)
+      // An empty info_hash corrupts the DHT's LRU caches; the reference would announce it.
+      if (name.length === 0) return fail('ERR_GRAPE_ANNOUNCE')
       const infoHash = Buffer.from(name)
       try {
         const count = await node.announce(infoHash, port)
-        // This Grape does not store its own announce: refresh a name it answers from memory,
-        // so that its lookups include the new peer without waiting for the refresh window.
+        // This Grape does not store its own announce, so a name it answers from memory would
+        // miss the new peer: refresh it before acknowledging, and the next lookup includes it.
         const key = infoHash.toString('hex')
-        if (table.ageOf(key) !== Number.POSITIVE_INFINITY) refreshInBackground(key)
+        if (table.hasLive(key)) await node.refresh(key).catch(context.onRefreshError)
         return ok(count)
       } catch (err) {
         return dhtFailure(err)

@@ -18,7 +18,7 @@ export function operationOf(url: string | undefined): Operation | undefined {
 
 const INVALID = Symbol('invalid')
 
-/** The `data` of a request body `{rid, data}`, or INVALID when the body is not a JSON object. */
+/** The `data` of a request body `{rid, data}`, or INVALID when the body is not JSON. */
 function requestData(text: string): unknown {
   let message: unknown
   try {
@@ -26,7 +26,9 @@ function requestData(text: string): unknown {
   } catch {
     return INVALID
   }
-  return typeof message === 'object' && message !== null ? (message as { data?: unknown }).data : INVALID
+  // Like the reference: `null` has no `.data` (500), any other non-object simply carries no data.
+  if (message === null) return INVALID
+  return typeof message === 'object' ? (message as { data?: unknown }).data : undefined
 }
 
 export interface ApiServerOptions {
@@ -98,9 +100,11 @@ export function createApiServer(options: ApiServerOptions): Server {
     req.on('error', () => res.destroy())
   })
   // A broken or hostile client must never take the Grape down; Node answers 400 and closes.
-  server.on('clientError', (_err, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n')
-    else socket.destroy()
+  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    if (!socket.writable) return socket.destroy()
+    const status =
+      err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request'
+    socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\n\r\n`)
   })
   return server
 }

@@ -26,11 +26,29 @@ export const MAX_SALT_BYTES = 64
  * Kept exactly, so that items put through either Grape land under the same key.
  */
 export function grapeBytes(value: string, fallback: 'hex' | 'utf8'): Buffer {
+  const bytes = jsonBytes(value)
+  return bytes ?? Buffer.from(value, fallback)
+}
+
+/**
+ * The bytes `Buffer.from(JSON.parse(text))` gives, for what can only be as long as the text: a
+ * string, an array, or `{type: 'Buffer', data: [...]}`. Anything else counts as not JSON bytes, so
+ * that `{"length": 500000000}` cannot make a 60-byte request allocate half a gigabyte.
+ */
+function jsonBytes(text: string): Buffer | undefined {
+  let parsed: unknown
   try {
-    return Buffer.from(JSON.parse(value))
+    parsed = JSON.parse(text)
   } catch {
-    return Buffer.from(value, fallback)
+    return undefined
   }
+  if (typeof parsed === 'string') return Buffer.from(parsed)
+  if (Array.isArray(parsed)) return Buffer.from(parsed)
+  if (typeof parsed === 'object' && parsed !== null) {
+    const { type, data } = parsed as { type?: unknown; data?: unknown }
+    if (type === 'Buffer' && Array.isArray(data)) return Buffer.from(data)
+  }
+  return undefined
 }
 
 /** Turns the `data` of a `/put` into DHT put options, or the reference's rejection. */
@@ -41,7 +59,14 @@ export function decodePut(data: unknown, verify: VerifyFunction | null): DhtPutO
   const input = data as Record<string, unknown>
   const { v, k, sig, salt, seq, cas } = input
   if (v === undefined) return reject('opts.v not given')
-  if (typeof v !== 'string') return PAYLOAD_INVALID
+  if (typeof v !== 'string') {
+    // The reference bencodes a JSON number, list or dictionary as it is (and reads it back as
+    // text); bittorrent-dht refuses what it cannot encode, with its own message.
+    if (k || v === null || typeof v === 'boolean') return PAYLOAD_INVALID
+    const length = (v as { length?: unknown }).length
+    if (typeof length === 'number' && length >= 1000) return reject('v must be less than 1000 bytes in put()')
+    return { v: v as DhtPutOptions['v'] }
+  }
   if (Buffer.byteLength(v) > MAX_VALUE_BYTES) return reject('v must be less than 1000 bytes in put()')
   if (!k) return { v }
 
@@ -96,11 +121,7 @@ function withHash(hash: Buffer | undefined, options: DhtGetOptions): GetRequest 
 }
 
 function targetFromString(text: string): Buffer | undefined {
-  try {
-    return Buffer.from(JSON.parse(text))
-  } catch {
-    return /^[0-9a-fA-F]{40}$/.test(text) ? Buffer.from(text, 'hex') : undefined
-  }
+  return jsonBytes(text) ?? (/^[0-9a-fA-F]{40}$/.test(text) ? Buffer.from(text, 'hex') : undefined)
 }
 
 /**

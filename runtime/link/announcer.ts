@@ -50,7 +50,9 @@ export class Announcer {
         }
       }
     } catch (err) {
+      const stopped = this.#stopper.signal.aborted
       this.stop()
+      if (stopped) throw this.#stopper.signal.reason
       const reason = toGrenacheError(err)
       if (reason.code === 'ERR_TIMEOUT' && lastError) {
         throw new GrenacheError('ERR_TIMEOUT', `${reason.message}; last failure: ${lastError.message}`, {

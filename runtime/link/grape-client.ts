@@ -85,11 +85,11 @@ function retryable(code: ErrorCode, retry: RetryPolicy): boolean {
 }
 
 /** Grape error strings (200, JSON-quoted) that have a code of their own. */
-const GRAPE_MESSAGES: Record<string, ErrorCode> = {
-  'No nodes to query': 'ERR_GRAPE_NO_NODES',
-  'All queries failed': 'ERR_GRAPE_QUERIES_FAILED',
-  '206 invalid signature': 'ERR_ITEM_INVALID',
-}
+const GRAPE_MESSAGES = new Map<string, ErrorCode>([
+  ['No nodes to query', 'ERR_GRAPE_NO_NODES'],
+  ['All queries failed', 'ERR_GRAPE_QUERIES_FAILED'],
+  ['206 invalid signature', 'ERR_ITEM_INVALID'],
+])
 
 /**
  * The result of an answer, or the error it carries. A 200 string is an error for every operation
@@ -111,7 +111,7 @@ export function decodeAnswer(op: GrapeOperation, status: number, text: string): 
     throw new GrenacheError('ERR_GRAPE_BAD_ANSWER', `${where}: answer is not JSON: ${text.slice(0, 100)}`)
   }
   if (typeof result === 'string' && !(op === 'put' && /^[0-9a-f]{40}$/.test(result))) {
-    throw new GrenacheError(GRAPE_MESSAGES[result] ?? 'ERR_GRAPE_REJECTED', `${where}: ${result}`)
+    throw new GrenacheError(GRAPE_MESSAGES.get(result) ?? 'ERR_GRAPE_REJECTED', `${where}: ${result}`)
   }
   return result
 }

@@ -3,7 +3,6 @@ import { verifySignature } from '../bep44/ed25519.js'
 import { encodeSignedData } from '../bep44/signed-data.js'
 import { immutableTarget, mutableTarget } from '../bep44/targets.js'
 import { GrenacheError } from '../errors.js'
-import { grapeBytes } from '../grape/item-codec.js'
 
 /** A DHT item as a Grape returns it. */
 export interface DhtItem {
@@ -24,14 +23,24 @@ export interface DhtItem {
 }
 
 /**
- * A salt as the Grape must receive it to use exactly `bytes`: Grapes read a string as JSON first
- * (`"[104,105]"` is the two bytes `hi`), so a salt that would be misread, or is not UTF-8, is sent
- * as a JSON byte array, which every Grape turns back into the same bytes.
+ * A salt as a Grape must receive it to use exactly `bytes`: Grapes read a string as JSON first
+ * (`"[104,105]"` is the two bytes `hi`; a reference Grape even turns `{"length":9}` into nine zero
+ * bytes), so a salt that is valid JSON, or is not UTF-8, is sent as a JSON byte array, which every
+ * Grape turns back into the same bytes.
  */
 export function saltForGrape(bytes: Uint8Array): string {
   const text = Buffer.from(bytes).toString()
-  if (Buffer.from(text).equals(bytes) && grapeBytes(text, 'utf8').equals(bytes)) return text
+  if (Buffer.from(text).equals(bytes) && !isJson(text)) return text
   return JSON.stringify([...bytes])
+}
+
+function isJson(text: string): boolean {
+  try {
+    JSON.parse(text)
+    return true
+  } catch {
+    return false
+  }
 }
 
 /** Salt bytes from the caller's string (UTF-8) or bytes. */

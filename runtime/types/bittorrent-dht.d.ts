@@ -19,7 +19,7 @@ declare module 'bittorrent-dht' {
   }
 
   export interface DhtPutOptions {
-    v: Buffer | string
+    v: Buffer | string | number | unknown[] | Record<string, unknown>
     k?: Buffer
     sig?: Buffer
     seq?: number

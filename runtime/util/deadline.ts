@@ -1,5 +1,8 @@
 import { GrenacheError } from '../errors.js'
 
+/** The longest delay `setTimeout` honours (about 24.8 days). */
+const MAX_TIMER_MS = 2 ** 31 - 1
+
 /** The last argument of every network call. */
 export interface CallOptions {
   /** Aborts the call; it then rejects with `ERR_ABORTED`. */
@@ -37,7 +40,8 @@ export function createDeadline(
   if (parent?.aborted) onParentAbort()
   else {
     parent?.addEventListener('abort', onParentAbort, { once: true })
-    if (Number.isFinite(timeoutMs)) {
+    // Node fires a longer timer after 1 ms; a deadline that far away is no deadline.
+    if (timeoutMs <= MAX_TIMER_MS) {
       timer = setTimeout(() => {
         controller.abort(new GrenacheError('ERR_TIMEOUT', `${what}: no answer within ${timeoutMs} ms`))
       }, timeoutMs)

@@ -11,7 +11,8 @@ export class Checker {
   ) {}
 
   fail(name: string, rule: string, value: unknown): never {
-    throw new GrenacheError(this.code, `${this.prefix}${name} ${rule}, got ${show(value)}`)
+    const subject = name === '' ? this.prefix.replace(/\.$/, '') || 'value' : `${this.prefix}${name}`
+    throw new GrenacheError(this.code, `${subject} ${rule}, got ${show(value)}`)
   }
 
   integer(name: string, value: unknown, min: number, max: number = Number.MAX_SAFE_INTEGER): number {

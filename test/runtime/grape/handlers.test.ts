@@ -111,7 +111,8 @@ describe('createHandlers()', () => {
         body: '"ERR_GRAPE_SERVICE_PORT"',
       })
       expect(await handlers.announce(['svc', -1])).toEqual({ status: 200, body: '"ERR_GRAPE_SERVICE_PORT"' })
-      expect(await handlers.announce([42, 1000])).toEqual({ status: 200, body: '"ERR_GRAPE_ANNOUNCE"' })
+      expect(await handlers.announce(['', 1000])).toEqual({ status: 200, body: '"ERR_GRAPE_ANNOUNCE"' })
+      expect(await handlers.announce([42, 1000])).toEqual({ status: 500, body: 'ERR_GRAPE_PAYLOAD_INVALID' })
       expect(fake.calls.announce).toBe(0)
       expect(await handlers.announce(['svc', 1000])).toEqual({ status: 200, body: '1' })
     })

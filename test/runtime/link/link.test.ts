@@ -81,7 +81,7 @@ describe('Link', () => {
       })
 
       it('counts values in UTF-8 bytes: 999 bytes pass, 1000 are refused before reaching the Grape', async () => {
-        const fits = 'é'.repeat(499) + 'a'
+        const fits = `${'é'.repeat(499)}a`
         await expect(worker.put(fits)).resolves.toBe(immutableTarget(fits))
         await expect(code(worker.put('é'.repeat(500)))).resolves.toBe('ERR_INVALID_ARGUMENT')
       })
