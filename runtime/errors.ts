@@ -23,6 +23,15 @@ export const ERROR_CODES = {
   ERR_GRAPE_CAS_MISMATCH: 'a mutable put carried a cas that is not the stored seq (BEP 44 error 301)',
   ERR_GRAPE_BAD_ANSWER: 'the Grape answered with something that is not a valid answer to the operation',
   ERR_ITEM_INVALID: 'a DHT item failed verification: hash, public key or signature',
+  ERR_REMOTE:
+    'the worker answered with an error; `message` is its text, `remoteCode` the code it starts with',
+  ERR_BAD_REQUEST: 'a worker could not decode a request (not a JSON `[rid, key, payload]`)',
+  ERR_BAD_REPLY: 'a reply could not be decoded, or the result could not be encoded',
+  ERR_PAYLOAD_TOO_LARGE: 'a request or reply is larger than the receiving side accepts (`maxPayloadBytes`)',
+  ERR_TRANSPORT_MISMATCH:
+    'the port speaks another protocol than the transport (e.g. HTTP to a WebSocket worker)',
+  ERR_TLS: 'the TLS handshake failed: the certificate is not trusted, or the peer refused ours',
+  ERR_UNKNOWN_ACTION: 'an `{ action, args }` request named an action the worker does not have',
   ERR_INTERNAL: 'an unexpected failure; `cause` holds the original error',
 } as const
 
@@ -31,16 +40,21 @@ export type ErrorCode = keyof typeof ERROR_CODES
 
 export interface GrenacheErrorOptions {
   cause?: unknown
+  /** For `ERR_REMOTE`: the code the worker's message starts with (`TOO_SLOW`, `ERR_BAD_REQUEST`). */
+  remoteCode?: string | undefined
 }
 
 /** The one error class of the runtime: a stable `code`, a readable message and the `cause`. */
 export class GrenacheError extends Error {
   override readonly name = 'GrenacheError'
   readonly code: ErrorCode
+  /** For `ERR_REMOTE`: the code the worker's message starts with, if it starts with one. */
+  readonly remoteCode: string | undefined
 
   constructor(code: ErrorCode, message: string = ERROR_CODES[code], options?: GrenacheErrorOptions) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause })
     this.code = code
+    this.remoteCode = options?.remoteCode
   }
 }
 
@@ -61,6 +75,19 @@ const NODE_CODES: Record<string, ErrorCode> = {
   UND_ERR_CONNECT_TIMEOUT: 'ERR_TIMEOUT',
   UND_ERR_HEADERS_TIMEOUT: 'ERR_TIMEOUT',
   UND_ERR_BODY_TIMEOUT: 'ERR_TIMEOUT',
+  UND_ERR_ABORTED: 'ERR_ABORTED',
+  DEPTH_ZERO_SELF_SIGNED_CERT: 'ERR_TLS',
+  SELF_SIGNED_CERT_IN_CHAIN: 'ERR_TLS',
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'ERR_TLS',
+  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: 'ERR_TLS',
+  CERT_HAS_EXPIRED: 'ERR_TLS',
+  CERT_NOT_YET_VALID: 'ERR_TLS',
+  CERT_SIGNATURE_FAILURE: 'ERR_TLS',
+  ERR_TLS_CERT_ALTNAME_INVALID: 'ERR_TLS',
+  ERR_SSL_WRONG_VERSION_NUMBER: 'ERR_TRANSPORT_MISMATCH',
+  ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED: 'ERR_TLS',
+  ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE: 'ERR_TLS',
+  ERR_SSL_TLSV1_ALERT_UNKNOWN_CA: 'ERR_TLS',
   EADDRINUSE: 'ERR_ADDRESS_IN_USE',
   EADDRNOTAVAIL: 'ERR_CONNECTION_FAILED',
   EHOSTUNREACH: 'ERR_CONNECTION_FAILED',

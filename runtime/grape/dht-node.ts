@@ -59,12 +59,26 @@ export class DhtNode {
     this.dht.on('error', (err: Error) => listener.onWarning(err))
   }
 
-  /** Binds the UDP socket and waits for the bootstrap to finish. */
+  /**
+   * Binds the UDP socket and waits until the Grape can serve: the bootstrap finished, or a first
+   * node answered (a bootstrap peer that is down would otherwise hold start for k-rpc's 2 s timeout).
+   */
   async start(): Promise<void> {
-    // Both reject on a bind error; awaiting them together leaves neither unhandled.
-    const started = Promise.all([once(this.dht, 'listening'), once(this.dht, 'ready')])
+    const bound = once(this.dht, 'listening')
+    const joined = new AbortController()
+    const serving = Promise.race([
+      once(this.dht, 'ready', { signal: joined.signal }),
+      once(this.dht, 'node', { signal: joined.signal }),
+    ])
+    // All of them reject on a bind error; awaiting them together leaves none unhandled.
+    const started = Promise.all([bound, serving])
     this.dht.listen(this.#options.dhtPort, this.#options.dhtHost)
-    await started
+    try {
+      await started
+    } finally {
+      joined.abort()
+      serving.catch(() => undefined)
+    }
   }
 
   /** The signature check mutable puts are held to before they leave this node. */

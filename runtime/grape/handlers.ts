@@ -36,8 +36,9 @@ export function dhtFailure(err: unknown): Answer {
 export function createHandlers(context: HandlerContext): Handlers {
   const { node, table } = context
 
+  // After the answer is written: the refresh's UDP send would otherwise go out first.
   const refreshInBackground = (key: string): void => {
-    node.refresh(key).catch(context.onRefreshError)
+    setImmediate(() => node.refresh(key).catch(context.onRefreshError))
   }
 
   return {

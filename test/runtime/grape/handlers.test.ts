@@ -72,7 +72,8 @@ describe('createHandlers()', () => {
       advance(1500)
       fake.hold()
       expect(await handlers.lookup('svc')).toEqual({ status: 200, body: '["127.0.0.1:1"]' })
-      expect(fake.calls.refresh).toBe(2)
+      expect(fake.calls.refresh).toBe(1)
+      await expect.poll(() => fake.calls.refresh).toBe(2)
       fake.open()
     })
 

@@ -1,0 +1,101 @@
+import { GrenacheError } from '../errors.js'
+
+/**
+ * The reference RPC envelope, the same on every transport: a request is the JSON text of
+ * `[rid, key, payload]`, a reply the JSON text of `[rid, errorMessage | null, result]`.
+ */
+export interface RequestEnvelope {
+  /** Echoed unchanged in the reply (reference clients send a uuid; any JSON value is accepted). */
+  rid: unknown
+  key: string
+  payload: unknown
+}
+
+export interface ReplyEnvelope {
+  rid: unknown
+  /** The worker's error message; null on success. */
+  error: string | null
+  result: unknown
+}
+
+export function encodeRequest(rid: string, key: string, payload: unknown): string {
+  try {
+    return JSON.stringify([rid, key, payload === undefined ? null : payload])
+  } catch (err) {
+    throw new GrenacheError(
+      'ERR_INVALID_ARGUMENT',
+      `the payload is not JSON-serialisable: ${(err as Error).message}`,
+      {
+        cause: err,
+      },
+    )
+  }
+}
+
+/** Decodes a request; a text that is not `[rid, key, payload]` with a string key is `ERR_BAD_REQUEST`. */
+export function decodeRequest(text: string): RequestEnvelope {
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch {
+    throw new GrenacheError('ERR_BAD_REQUEST', 'ERR_BAD_REQUEST: the request is not JSON')
+  }
+  if (!Array.isArray(value) || typeof value[1] !== 'string') {
+    throw new GrenacheError('ERR_BAD_REQUEST', 'ERR_BAD_REQUEST: the request is not [rid, key, payload]')
+  }
+  return { rid: value[0], key: value[1], payload: value[2] }
+}
+
+/**
+ * The wire form of a reply. The error travels as its message: an `Error`'s message, or a string
+ * itself (the reference sends a string error as success, bug G12). A result that cannot be encoded
+ * becomes an `ERR_BAD_REPLY` error reply, so the caller still gets an answer.
+ */
+export function encodeReply(rid: unknown, error: unknown, result: unknown): string {
+  const message = errorMessage(error)
+  try {
+    return JSON.stringify([rid ?? null, message, message === null || result === undefined ? null : result])
+  } catch (err) {
+    return JSON.stringify([
+      rid ?? null,
+      `ERR_BAD_REPLY: the result is not JSON-serialisable: ${(err as Error).message}`,
+      null,
+    ])
+  }
+}
+
+/** The message an error travels as; null when there is none. */
+export function errorMessage(error: unknown): string | null {
+  if (error === null || error === undefined || error === false) return null
+  if (typeof error === 'string') return error || 'Error'
+  if (error instanceof Error) return error.message || error.name || 'Error'
+  return String(error)
+}
+
+/** Decodes a reply; anything that is not `[rid, error | null, result]` is `ERR_BAD_REPLY`. */
+export function decodeReply(text: string): ReplyEnvelope {
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch {
+    throw new GrenacheError('ERR_BAD_REPLY', `the reply is not JSON: ${text.slice(0, 100)}`)
+  }
+  if (!Array.isArray(value) || (value[1] !== null && typeof value[1] !== 'string')) {
+    throw new GrenacheError('ERR_BAD_REPLY', 'the reply is not [rid, error, result]')
+  }
+  return { rid: value[0], error: value[1] || null, result: value[2] }
+}
+
+/** The rejection for a reply that carries an error: `ERR_REMOTE`, with the code its message starts with. */
+export function remoteError(message: string): GrenacheError {
+  const code = /^([A-Z][A-Z0-9_]*)(?::|$)/.exec(message)?.[1]
+  return new GrenacheError('ERR_REMOTE', message, { remoteCode: code })
+}
+
+/**
+ * The rid of a request too large to decode, read from its first bytes, so the error reply can
+ * still be matched by the caller. Undefined when it cannot be read.
+ */
+export function peekRequestId(head: string): string | undefined {
+  return /^\s*\[\s*"((?:[^"\\]|\\.){1,200})"/.exec(head)?.[1]
+}
