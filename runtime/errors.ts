@@ -31,6 +31,7 @@ export const ERROR_CODES = {
   ERR_TRANSPORT_MISMATCH:
     'the port speaks another protocol than the transport (e.g. HTTP to a WebSocket worker)',
   ERR_TLS: 'the TLS handshake failed: the certificate is not trusted, or the peer refused ours',
+  ERR_UNKNOWN_KEY: 'a request named a service key the worker does not serve',
   ERR_UNKNOWN_ACTION: 'an `{ action, args }` request named an action the worker does not have',
   ERR_INTERNAL: 'an unexpected failure; `cause` holds the original error',
 } as const

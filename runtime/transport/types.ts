@@ -1,0 +1,96 @@
+import type { PeerCertificate, SecureContextOptions } from 'node:tls'
+
+/** The wire protocols. `https` and `wss` are their TLS forms; `memory` stays in-process (tests). */
+export type TransportKind = 'http' | 'https' | 'ws' | 'wss' | 'zmq' | 'memory'
+
+/** One request as a worker receives it. */
+export interface RpcRequest {
+  /** The caller's request id, echoed in the reply (any JSON value from reference clients). */
+  rid: unknown
+  /** The service key the caller named (`[rid, key, payload]`). */
+  key: string
+  payload: unknown
+  transport: TransportKind
+  /** The caller's TLS certificate (mutual TLS only); `fingerprint256` identifies it. */
+  certificate: PeerCertificate | undefined
+}
+
+/**
+ * Answers a request, once: `reply(null, result)` or `reply(error)`. An `Error` travels as its
+ * message, and so does a string (the reference sends a string error as success, bug G12).
+ */
+export type Reply = (error: Error | string | null | undefined, result?: unknown) => void
+
+/** Handles every request a server transport receives. */
+export type RequestHandler = (request: RpcRequest, reply: Reply) => void
+
+/** TLS material for the TLS transports (PEM strings or Buffers). */
+export interface TlsOptions extends Pick<SecureContextOptions, 'key' | 'cert' | 'ca' | 'pfx' | 'passphrase'> {
+  /**
+   * Client: refuse a worker whose certificate `ca` does not vouch for (default true).
+   * Server with `requestCert`: refuse a caller without a certificate `ca` vouches for (default true).
+   */
+  rejectUnauthorized?: boolean
+  /** Server: ask callers for a certificate (mutual TLS). Default false. */
+  requestCert?: boolean
+  /** Client: the name the worker's certificate must carry; by default, the IP address dialled. */
+  servername?: string
+}
+
+/** Options every server transport takes. */
+export interface ServerTransportOptions {
+  /** Port to listen on; 0 picks a free one. */
+  port: number
+  /** Address to bind. Default `'127.0.0.1'`. */
+  host?: string
+  /** Largest request accepted, in bytes; larger ones get `ERR_PAYLOAD_TOO_LARGE`. Default 1 MiB. */
+  maxPayloadBytes?: number
+  /** Certificate and key (required for `https` and `wss`). */
+  tls?: TlsOptions
+}
+
+/** A listening endpoint of one protocol. */
+export interface ServerTransport {
+  readonly kind: TransportKind
+  /** Starts listening and hands every decoded request to `handler`; resolves with the bound port. */
+  listen(handler: RequestHandler): Promise<number>
+  /** The bound port (0 before `listen` resolved). */
+  readonly port: number
+  /**
+   * Stops accepting connections, waits (bounded) for requests in flight to be replied to, then
+   * closes every connection. Idempotent.
+   */
+  close(): Promise<void>
+}
+
+/** What a client transport needs per request; the peer computes the deadline. */
+export interface TransportRequestOptions {
+  /** Deadline of this request, in ms: it then rejects with `ERR_TIMEOUT`. */
+  timeoutMs: number
+  /** Aborts the request: it then rejects with `ERR_ABORTED`. */
+  signal?: AbortSignal | undefined
+}
+
+/** Options every client transport takes. */
+export interface ClientTransportOptions {
+  /** Largest reply accepted, in bytes. Default 64 MiB. */
+  maxPayloadBytes?: number
+  /** TLS settings for `https` and `wss`. */
+  tls?: TlsOptions
+}
+
+/**
+ * Sends requests to workers by address (`"ip:port"`), keeping connections per worker. Every
+ * failure is a `GrenacheError`: `ERR_REMOTE` (the worker replied with an error), `ERR_TIMEOUT`,
+ * `ERR_ABORTED`, `ERR_CONNECTION_REFUSED`, `ERR_CONNECTION_RESET` (the connection dropped with the
+ * request in flight), `ERR_TRANSPORT_MISMATCH`, `ERR_TLS`, `ERR_BAD_REPLY`, `ERR_PAYLOAD_TOO_LARGE`,
+ * `ERR_CLOSED`.
+ */
+export interface ClientTransport {
+  readonly kind: TransportKind
+  request(address: string, key: string, payload: unknown, options: TransportRequestOptions): Promise<unknown>
+  /** Whether a connection to `address` is open now (a warm worker is cheaper to call). */
+  isWarm(address: string): boolean
+  /** Waits for requests in flight, then closes every connection. Idempotent; later requests get `ERR_CLOSED`. */
+  close(): Promise<void>
+}
