@@ -54,7 +54,7 @@ export function decodeRequest(text: string): RequestEnvelope {
 export function encodeReply(rid: unknown, error: unknown, result: unknown): string {
   const message = errorMessage(error)
   try {
-    return JSON.stringify([rid ?? null, message, message === null || result === undefined ? null : result])
+    return JSON.stringify([rid ?? null, message, message !== null || result === undefined ? null : result])
   } catch (err) {
     return JSON.stringify([
       rid ?? null,

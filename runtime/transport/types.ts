@@ -47,6 +47,8 @@ export interface ServerTransportOptions {
   maxPayloadBytes?: number
   /** Certificate and key (required for `https` and `wss`). */
   tls?: TlsOptions
+  /** How long `close()` waits for replies in flight before dropping them, in ms. Default 5000. */
+  drainTimeoutMs?: number
 }
 
 /** A listening endpoint of one protocol. */

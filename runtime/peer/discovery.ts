@@ -1,0 +1,27 @@
+import type { TransportKind } from '../transport/types.js'
+import type { CallOptions } from '../util/deadline.js'
+
+/**
+ * What peers need from service discovery. A `Link` is one; anything that can announce and look
+ * up names (a static list in a test, another registry) can stand in for it.
+ */
+export interface Discovery {
+  /** Addresses (`"ip:port"`) announced under `name`; rejects with `ERR_LOOKUP_EMPTY` when none. */
+  lookup(name: string, options?: CallOptions): Promise<readonly string[]>
+  /** Forgets a cached answer for `name`, so the next lookup asks again. */
+  invalidate?(name: string): void
+  startAnnouncing(name: string, port: number, options?: CallOptions): Promise<void>
+  stopAnnouncing(name: string, port: number): boolean
+}
+
+/**
+ * How a service key becomes a name on the DHT. `tagged` (the default) appends the transport, so a
+ * client only ever finds workers that speak its protocol; `plain` uses the key as it is, as the
+ * reference peers do (for interop with them).
+ */
+export type DiscoveryMode = 'tagged' | 'plain'
+
+/** The name a key is announced and looked up under: `fibonacci@1/ws`, or the key itself when plain. */
+export function discoveryName(key: string, transport: TransportKind, mode: DiscoveryMode): string {
+  return mode === 'plain' ? key : `${key}/${transport}`
+}

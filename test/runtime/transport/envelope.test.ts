@@ -1,0 +1,102 @@
+import { describe, expect, it } from 'vitest'
+import {
+  decodeReply,
+  decodeRequest,
+  encodeReply,
+  encodeRequest,
+  errorMessage,
+  peekRequestId,
+  remoteError,
+} from '../../../runtime/transport/envelope.js'
+
+describe('envelope', () => {
+  describe('encodeRequest() / decodeRequest()', () => {
+    it('round-trips [rid, key, payload] as the reference writes it', () => {
+      const text = encodeRequest('651114e2-d8f6-44ef-a89c-7968a7e8437c', 'rpc_ws', 'hello')
+      expect(text).toBe('["651114e2-d8f6-44ef-a89c-7968a7e8437c","rpc_ws","hello"]')
+      expect(decodeRequest(text)).toEqual({
+        rid: '651114e2-d8f6-44ef-a89c-7968a7e8437c',
+        key: 'rpc_ws',
+        payload: 'hello',
+      })
+    })
+
+    it('sends an undefined payload as null', () => {
+      expect(encodeRequest('r', 'k', undefined)).toBe('["r","k",null]')
+    })
+
+    it('refuses a payload JSON cannot carry with ERR_INVALID_ARGUMENT', () => {
+      expect(() => encodeRequest('r', 'k', { n: 1n })).toThrow(
+        expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }),
+      )
+    })
+
+    it('rejects text that is not JSON, not an array, or has no string key with ERR_BAD_REQUEST', () => {
+      for (const text of ['', 'nope', '{"a":1}', '["r"]', '["r", 5, 1]', 'null']) {
+        expect(() => decodeRequest(text), text).toThrow(expect.objectContaining({ code: 'ERR_BAD_REQUEST' }))
+      }
+    })
+
+    it('accepts any JSON rid, as reference workers do (numeric rids are echoed)', () => {
+      expect(decodeRequest('[42,"k",{}]')).toEqual({ rid: 42, key: 'k', payload: {} })
+    })
+  })
+
+  describe('encodeReply() / decodeReply()', () => {
+    it('writes success as [rid, null, result] and an undefined result as null', () => {
+      expect(encodeReply('r', null, { a: 1 })).toBe('["r",null,{"a":1}]')
+      expect(encodeReply('r', null, undefined)).toBe('["r",null,null]')
+      expect(decodeReply('["r",null,{"a":1}]')).toEqual({ rid: 'r', error: null, result: { a: 1 } })
+    })
+
+    it('sends an Error and a string alike as the message, with a null result (G12)', () => {
+      expect(encodeReply('r', new Error('ERR_X'), 'ignored')).toBe('["r","ERR_X",null]')
+      expect(encodeReply('r', 'ERR_Y', undefined)).toBe('["r","ERR_Y",null]')
+    })
+
+    it('never sends an empty error message, which reference clients would read as success', () => {
+      expect(errorMessage(new Error(''))).toBe('Error')
+      expect(errorMessage('')).toBe('Error')
+      expect(errorMessage(null)).toBeNull()
+      expect(errorMessage(undefined)).toBeNull()
+    })
+
+    it('turns a result JSON cannot carry into an ERR_BAD_REPLY error reply', () => {
+      const circular: Record<string, unknown> = {}
+      circular.self = circular
+      const reply = decodeReply(encodeReply('r', null, circular))
+      expect(reply.rid).toBe('r')
+      expect(reply.error).toMatch(/^ERR_BAD_REPLY: /)
+    })
+
+    it('rejects a reply that is not [rid, error, result] with ERR_BAD_REPLY', () => {
+      for (const text of ['', 'x', '{}', '["r", 5, 1]']) {
+        expect(() => decodeReply(text), text).toThrow(expect.objectContaining({ code: 'ERR_BAD_REPLY' }))
+      }
+    })
+
+    it('reads an empty error string as success, as reference clients do', () => {
+      expect(decodeReply('["r","",1]').error).toBeNull()
+    })
+  })
+
+  describe('remoteError()', () => {
+    it('is ERR_REMOTE with the code the message starts with', () => {
+      expect(remoteError('TOO_SLOW')).toMatchObject({ code: 'ERR_REMOTE', remoteCode: 'TOO_SLOW' })
+      expect(remoteError('ERR_BAD_REQUEST: the request is not JSON')).toMatchObject({
+        remoteCode: 'ERR_BAD_REQUEST',
+      })
+      expect(remoteError('something broke').remoteCode).toBeUndefined()
+      expect(remoteError('Lower: case').remoteCode).toBeUndefined()
+    })
+  })
+
+  describe('peekRequestId()', () => {
+    it('reads the rid from the first bytes of a request', () => {
+      expect(peekRequestId('["abc-123","key",{"big":')).toBe('abc-123')
+      expect(peekRequestId(' [ "a\\"b" , ')).toBe('a\\"b')
+      expect(peekRequestId('{"not":"an array"}')).toBeUndefined()
+      expect(peekRequestId('[42,"k"')).toBeUndefined()
+    })
+  })
+})
