@@ -150,10 +150,10 @@ export class RpcServer {
   }
 
   #dispatch(request: RpcRequest, reply: Reply): void {
-    if (this.#closing) return reply('ERR_CLOSED: the worker is shutting down')
     const registration = this.#handlers.get(request.key) ?? this.#handlers.get('*')
-    if (!registration) return reply(`ERR_UNKNOWN_KEY: ${request.key}`)
-    registration.handler(request, reply)
+    if (this.#closing) reply('ERR_CLOSED: the worker is shutting down')
+    else if (!registration) reply(`ERR_UNKNOWN_KEY: ${request.key}`)
+    else registration.handler(request, reply)
   }
 
   /** The ports listened on, in the order of `listen` (0 before `start()`). */

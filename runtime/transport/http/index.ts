@@ -1,0 +1,2 @@
+export { HttpClientTransport, type HttpClientTransportOptions } from './client.js'
+export { HttpServerTransport, type HttpServerTransportOptions } from './server.js'

@@ -1,0 +1,150 @@
+import type { IncomingMessage } from 'node:http'
+import type { PeerCertificate } from 'node:tls'
+import WebSocket, { type RawData } from 'ws'
+import { GrenacheError } from '../../errors.js'
+import { decodeRequest, encodeReply, peekRequestId } from '../envelope.js'
+import type { Reply, RequestHandler, ServerTransport } from '../types.js'
+import { batchedSender } from './batched-send.js'
+import { peerCertificate, WsEndpoint } from './endpoint.js'
+import {
+  type ResolvedServerOptions,
+  resolveServerOptions,
+  type WsKind,
+  type WsServerTransportOptions,
+} from './options.js'
+
+/** Bytes read from the start of an over-limit request to find its rid. */
+const RID_PEEK_BYTES = 256
+
+/**
+ * The WebSocket (and WSS) server transport, wire-compatible with grenache-nodejs-ws workers: any
+ * path, one text (or binary) frame `[rid, key, payload]` per request, the reply
+ * `[rid, error, result]` on the same socket. Unlike the reference it answers a malformed frame
+ * (`ERR_BAD_REQUEST`) and an over-limit one (`ERR_PAYLOAD_TOO_LARGE`) instead of staying silent.
+ */
+export class WsServerTransport implements ServerTransport {
+  readonly kind: WsKind
+  readonly options: Readonly<ResolvedServerOptions>
+  #endpoint: WsEndpoint | undefined
+  #handler: RequestHandler | undefined
+  /** Requests handed to the handler and not replied to yet. */
+  #inFlight = 0
+  #draining = false
+  #onDrained: (() => void) | undefined
+  #closing: Promise<void> | undefined
+
+  constructor(options: WsServerTransportOptions) {
+    this.options = resolveServerOptions(options)
+    this.kind = this.options.kind
+  }
+
+  get port(): number {
+    return this.#endpoint?.port ?? 0
+  }
+
+  async listen(handler: RequestHandler): Promise<number> {
+    if (this.#closing) throw new GrenacheError('ERR_CLOSED', `${this.kind} server transport is closed`)
+    if (this.#endpoint)
+      throw new GrenacheError('ERR_INVALID_ARGUMENT', `${this.kind} server transport is already listening`)
+    if (typeof handler !== 'function') {
+      throw new GrenacheError('ERR_INVALID_ARGUMENT', `handler must be a function, got ${typeof handler}`)
+    }
+    const { kind, port, host, tls, maxPayloadBytes } = this.options
+    this.#handler = handler
+    const endpoint = new WsEndpoint(
+      { kind, port, host, tls, maxPayload: 4 * maxPayloadBytes, role: 'Grenache worker' },
+      (socket, request) => this.#serve(socket, request),
+    )
+    this.#endpoint = endpoint
+    let bound: number
+    try {
+      bound = await endpoint.listen()
+    } catch (err) {
+      this.#endpoint = undefined
+      throw err
+    }
+    if (this.#closing)
+      throw new GrenacheError('ERR_CLOSED', `${this.kind} server transport closed while binding`)
+    return bound
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= this.#close()
+    return this.#closing
+  }
+
+  async #close(): Promise<void> {
+    const endpoint = this.#endpoint
+    if (!endpoint) return
+    this.#draining = true
+    endpoint.stopAccepting()
+    if (this.#inFlight > 0 && this.options.drainTimeoutMs > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, this.options.drainTimeoutMs)
+        this.#onDrained = () => {
+          clearTimeout(timer)
+          resolve()
+        }
+      })
+      this.#onDrained = undefined
+    }
+    await endpoint.closeSockets()
+  }
+
+  #serve(socket: WebSocket, request: IncomingMessage): void {
+    if (this.#draining) {
+      socket.close(1001, 'closing')
+      return
+    }
+    const certificate = this.options.tls ? peerCertificate(request) : undefined
+    const batched = batchedSender(socket)
+    // A reply to a socket that closed meanwhile is dropped: the caller is gone, nothing to tell.
+    const send = (text: string): void => {
+      if (socket.readyState === WebSocket.OPEN) batched(text)
+    }
+    socket.on('message', (data: RawData) => this.#onFrame(send, data as Buffer, certificate))
+  }
+
+  #onFrame(send: (text: string) => void, data: Buffer, certificate: PeerCertificate | undefined): void {
+    const limit = this.options.maxPayloadBytes
+    if (data.length > limit) {
+      const rid = peekRequestId(data.toString('utf8', 0, RID_PEEK_BYTES)) ?? null
+      send(
+        encodeReply(
+          rid,
+          `ERR_PAYLOAD_TOO_LARGE: the request is ${data.length} bytes, over this worker's limit of ${limit}`,
+          null,
+        ),
+      )
+      return
+    }
+    let envelope: ReturnType<typeof decodeRequest>
+    try {
+      envelope = decodeRequest(data.toString())
+    } catch (err) {
+      send(encodeReply(null, (err as GrenacheError).message, null))
+      return
+    }
+    const rid = envelope.rid
+    if (this.#draining) {
+      send(encodeReply(rid, 'ERR_CLOSED: the worker is closing', null))
+      return
+    }
+    this.#inFlight++
+    let replied = false
+    const reply: Reply = (error, result) => {
+      if (replied) return
+      replied = true
+      send(encodeReply(rid, error, result))
+      if (--this.#inFlight === 0 && this.#onDrained) this.#onDrained()
+    }
+    try {
+      ;(this.#handler as RequestHandler)(
+        { rid, key: envelope.key, payload: envelope.payload, transport: this.kind, certificate },
+        reply,
+      )
+    } catch (err) {
+      reply(err instanceof Error ? err : String(err))
+    }
+  }
+}
