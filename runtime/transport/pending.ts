@@ -1,6 +1,8 @@
 import { GrenacheError } from '../errors.js'
 import { remoteError } from './envelope.js'
 
+const MAX_TIMER_MS = 2 ** 31 - 1
+
 interface Pending {
   resolve(result: unknown): void
   reject(error: GrenacheError): void
@@ -29,10 +31,15 @@ export class PendingRequests {
 
   /** Waits for the reply to `rid`: rejects with ERR_TIMEOUT after `timeoutMs`, ERR_ABORTED on `signal`. */
   add(rid: string, timeoutMs: number, signal: AbortSignal | undefined): Promise<unknown> {
+    if (signal?.aborted) {
+      return Promise.reject(new GrenacheError('ERR_ABORTED', `${this.#what}: aborted`, { cause: signal.reason }))
+    }
     return new Promise((resolve, reject) => {
+      // Node fires a delay it cannot hold (over 2^31-1 ms, or NaN) after 1 ms: treat it as none.
+      const delay = timeoutMs > 0 && timeoutMs <= MAX_TIMER_MS ? timeoutMs : MAX_TIMER_MS
       const timer = setTimeout(() => {
         this.fail(rid, new GrenacheError('ERR_TIMEOUT', `${this.#what}: no reply within ${timeoutMs} ms`))
-      }, timeoutMs)
+      }, delay)
       let onAbort: (() => void) | undefined
       if (signal) {
         onAbort = () =>
@@ -51,6 +58,11 @@ export class PendingRequests {
     if (error === null) entry.resolve(result)
     else entry.reject(remoteError(error))
     return true
+  }
+
+  /** Whether a request waits for `rid`. */
+  has(rid: string): boolean {
+    return this.#pending.has(rid)
   }
 
   fail(rid: string, error: GrenacheError): boolean {

@@ -48,3 +48,21 @@ describe('PendingRequests', () => {
     expect(pending.size).toBe(0)
   })
 })
+
+describe('PendingRequests edge cases', () => {
+  it('rejects at once with ERR_ABORTED when the signal is already aborted', async () => {
+    const pending = new PendingRequests('test')
+    await expect(pending.add('a', 10_000, AbortSignal.abort())).rejects.toMatchObject({ code: 'ERR_ABORTED' })
+    expect(pending.size).toBe(0)
+    expect(pending.has('a')).toBe(false)
+  })
+
+  it('does not fire a deadline Node cannot hold (over 2^31-1 ms) after 1 ms', async () => {
+    const pending = new PendingRequests('test')
+    const request = pending.add('a', 2 ** 31, undefined)
+    await new Promise((resolve) => setTimeout(resolve, 30))
+    expect(pending.has('a')).toBe(true)
+    pending.settle('a', null, 'ok')
+    await expect(request).resolves.toBe('ok')
+  })
+})
