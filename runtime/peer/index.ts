@@ -1,5 +1,6 @@
 export { type Action, actionHandler } from './action-handler.js'
 export { type Discovery, type DiscoveryMode, discoveryName } from './discovery.js'
+export { PubServer, type PubServerOptions, type PubSubKind } from './pub-server.js'
 export {
   type MapOptions,
   type MapResult,
@@ -14,4 +15,5 @@ export {
   RpcServer,
   type RpcServerOptions,
 } from './rpc-server.js'
+export { SubClient, type SubClientEvents, type SubClientOptions, type SubMessage } from './sub-client.js'
 export { WorkerPicker } from './worker-picker.js'

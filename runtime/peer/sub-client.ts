@@ -1,0 +1,204 @@
+import { EventEmitter, once } from 'node:events'
+import { GrenacheError, toGrenacheError } from '../errors.js'
+import type { TlsOptions } from '../transport/types.js'
+import { WsSubscriber } from '../transport/ws/index.js'
+import { ZmqSubscriber } from '../transport/zmq/index.js'
+import type { CallOptions } from '../util/deadline.js'
+import { checkOption } from '../util/validate.js'
+import { type Discovery, type DiscoveryMode, discoveryName } from './discovery.js'
+import { MessageQueue } from './message-queue.js'
+import type { PubSubKind } from './pub-server.js'
+
+/** One message from a publisher. */
+export interface SubMessage {
+  /** A text frame as a string, anything else as bytes (ZeroMQ: always bytes). */
+  data: string | Buffer
+  /** ZeroMQ only: the topic it was published to. */
+  topic: string | undefined
+}
+
+/** Events of a `SubClient`. Never `'error'`: it reconnects by itself. */
+export interface SubClientEvents {
+  'sub:connected': [address: string]
+  'sub:disconnected': [address: string, error?: GrenacheError]
+  'sub:message': [message: SubMessage]
+  /** A lookup of the publishers failed; the client keeps what it has and asks again later. */
+  'sub:lookup-error': [error: GrenacheError]
+}
+
+/** Options of a `SubClient`. */
+export interface SubClientOptions {
+  link: Discovery
+  /** The name the publishers announce. */
+  name: string
+  transport: PubSubKind
+  /** `tagged` (default) looks up `<name>/<transport>`; `plain` the name as it is (reference `PeerPub`). */
+  discovery?: DiscoveryMode
+  /** For `wss`: the CA that signed the publisher's certificate, and a client certificate if asked for. */
+  tls?: TlsOptions
+  /** ZeroMQ: topic prefixes to receive. Default `['']` (everything). */
+  topics?: readonly string[]
+  /** How often the publishers are looked up again, in ms. Default 5000. */
+  refreshMs?: number
+  /** Messages kept for a slow `for await` reader; beyond it the oldest are dropped (counted in `dropped`). Default 10000. */
+  maxQueuedMessages?: number
+}
+
+/**
+ * Receives what the publishers of a name send. Over WebSocket it connects to one publisher chosen at
+ * random, as the reference `PeerSub`, and moves to another when that one is no longer announced;
+ * over ZeroMQ it connects to every publisher and follows them as they come and go. Messages come as
+ * `sub:message` events and through `for await (const message of client)`.
+ */
+export class SubClient extends EventEmitter<SubClientEvents> implements AsyncIterable<SubMessage> {
+  readonly #options: SubClientOptions
+  readonly #lookupName: string
+  readonly #refreshMs: number
+  readonly #queue: MessageQueue<SubMessage>
+  #ws: WsSubscriber | undefined
+  #zmq: ZmqSubscriber | undefined
+  #timer: NodeJS.Timeout | undefined
+  #starting: Promise<void> | undefined
+  #closing: Promise<void> | undefined
+
+  constructor(options: SubClientOptions) {
+    super()
+    if (typeof options !== 'object' || options === null) checkOption.fail('', 'must be an object', options)
+    if (!options.link || typeof options.link.lookup !== 'function')
+      checkOption.fail('link', 'must be a Link', options.link)
+    checkOption.string('name', options.name)
+    if (!['ws', 'wss', 'zmq'].includes(options.transport)) {
+      checkOption.fail('transport', 'must be "ws", "wss" or "zmq"', options.transport)
+    }
+    if (options.transport === 'zmq' && options.tls)
+      checkOption.fail('tls', 'does not apply to zmq', options.tls)
+    this.#options = options
+    this.#lookupName = discoveryName(options.name, options.transport, options.discovery ?? 'tagged')
+    this.#refreshMs = checkOption.integer('refreshMs', options.refreshMs ?? 5000, 50)
+    this.#queue = new MessageQueue(
+      checkOption.integer('maxQueuedMessages', options.maxQueuedMessages ?? 10_000, 1),
+    )
+    if (options.transport === 'zmq') this.#zmq = this.#newZmq()
+  }
+
+  /** Messages dropped because a `for await` reader fell behind. */
+  get dropped(): number {
+    return this.#queue.dropped
+  }
+
+  /**
+   * Looks the publishers up and connects; resolves once connected to one. Keeps asking until
+   * `timeoutMs` (default 10000), then rejects with the last failure and closes. Idempotent.
+   */
+  start(options?: CallOptions): Promise<void> {
+    if (this.#closing) return Promise.reject(new GrenacheError('ERR_CLOSED', 'the SubClient was closed'))
+    this.#starting ??= this.#start(options).catch(async (err: unknown) => {
+      await this.close()
+      throw toGrenacheError(err, `subscribe to ${this.#lookupName}`)
+    })
+    return this.#starting
+  }
+
+  async #start(options: CallOptions | undefined): Promise<void> {
+    const signal = AbortSignal.any([
+      AbortSignal.timeout(options?.timeoutMs ?? 10_000),
+      ...(options?.signal ? [options.signal] : []),
+    ])
+    const connected = once(this, 'sub:connected', { signal })
+    connected.catch(() => undefined)
+    this.#timer = setInterval(() => void this.#refresh(), this.#refreshMs)
+    this.#timer.unref()
+    let lastError: GrenacheError | undefined
+    const onLookupError = (err: GrenacheError): void => {
+      lastError = err
+    }
+    this.on('sub:lookup-error', onLookupError)
+    try {
+      await this.#refresh()
+      await connected
+    } catch {
+      throw (
+        lastError ?? new GrenacheError('ERR_TIMEOUT', `no publisher of ${this.#lookupName} could be reached`)
+      )
+    } finally {
+      this.off('sub:lookup-error', onLookupError)
+    }
+  }
+
+  /** Asks for the publishers again and follows them. */
+  async #refresh(): Promise<void> {
+    let addresses: readonly string[]
+    try {
+      addresses = await this.#options.link.lookup(this.#lookupName, { timeoutMs: this.#refreshMs })
+    } catch (err) {
+      if (!this.#closing) this.emit('sub:lookup-error', toGrenacheError(err))
+      return
+    }
+    if (this.#closing) return
+    if (this.#zmq) this.#follow(this.#zmq, addresses)
+    else this.#choose(addresses)
+  }
+
+  /** ZeroMQ: be connected to exactly the publishers announced. */
+  #follow(zmq: ZmqSubscriber, addresses: readonly string[]): void {
+    const wanted = new Set(addresses)
+    for (const address of zmq.addresses) if (!wanted.has(address)) zmq.disconnect(address)
+    for (const address of wanted) if (!zmq.addresses.includes(address)) zmq.connect(address)
+  }
+
+  /** WebSocket: stay with the current publisher while it is announced and connected, else pick another. */
+  #choose(addresses: readonly string[]): void {
+    const current = this.#ws
+    if (current && addresses.includes(current.address) && current.connected) return
+    if (current && addresses.includes(current.address) && addresses.length === 1) return
+    const others = addresses.filter((a) => a !== current?.address)
+    const address = others[Math.floor(Math.random() * others.length)]
+    if (address === undefined) return
+    if (current) {
+      current.removeAllListeners()
+      void current.close()
+    }
+    this.#ws = this.#newWs(address)
+  }
+
+  #newWs(address: string): WsSubscriber {
+    const { tls, transport } = this.#options
+    const ws = new WsSubscriber({ address, ...(transport === 'wss' ? { tls: tls ?? {} } : {}) })
+    ws.on('sub:connected', (a) => this.emit('sub:connected', a))
+    ws.on('sub:disconnected', (a, error) => this.emit('sub:disconnected', a, ...(error ? [error] : [])))
+    ws.on('sub:message', (data) => this.#deliver({ data, topic: undefined }))
+    ws.start()
+    return ws
+  }
+
+  #newZmq(): ZmqSubscriber {
+    const zmq = new ZmqSubscriber()
+    for (const topic of this.#options.topics ?? ['']) zmq.subscribe(topic)
+    zmq.on('sub:connected', (a) => this.emit('sub:connected', a))
+    zmq.on('sub:disconnected', (a) => this.emit('sub:disconnected', a))
+    void (async () => {
+      for await (const { topic, message } of zmq) this.#deliver({ data: message, topic })
+    })()
+    return zmq
+  }
+
+  #deliver(message: SubMessage): void {
+    this.emit('sub:message', message)
+    this.#queue.push(message)
+  }
+
+  /** The messages received from now on, one reader at a time; the iteration ends on `close()`. */
+  [Symbol.asyncIterator](): AsyncIterator<SubMessage> {
+    return this.#queue.reader()
+  }
+
+  /** Stops following the publishers, closes the connections and ends the iteration. Idempotent. */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      clearInterval(this.#timer)
+      await Promise.all([this.#ws?.close(), this.#zmq?.close()])
+      this.#queue.end()
+    })()
+    return this.#closing
+  }
+}
