@@ -1,16 +1,27 @@
 /**
- * npm run demo: an embedded Grape network and what runs on it. Starts two Grapes, announces a
- * small HTTP service through one, finds it through the other and calls it, stores an immutable and
- * a signed mutable item and reads them back verified, then closes everything and exits 0.
+ * npm run demo: an embedded Grape network and what runs on it. Starts two Grapes; starts workers
+ * on HTTP, WebSocket and ZeroMQ through one Grape and calls them through the other (request, then
+ * map over two workers); stores an immutable and a signed mutable item and reads them back verified;
+ * publishes to a subscriber; closes everything and exits 0.
  */
-import { once } from 'node:events'
-import { createServer } from 'node:http'
-import type { AddressInfo } from 'node:net'
-import { createSigner, Grape, generateKeyPair, Link } from '../runtime/index.js'
+import {
+  actionHandler,
+  createSigner,
+  Grape,
+  GrenacheError,
+  generateKeyPair,
+  Link,
+  PubServer,
+  RpcClient,
+  RpcServer,
+  SubClient,
+  type TransportKind,
+} from '../runtime/index.js'
 
 const step = (text: string) => console.log(`- ${text}`)
+const closers: Array<{ close(): Promise<void> }> = []
 
-// Two Grapes on loopback, the second bootstrapped from the first. dhtPort/apiPort 0 pick free ports.
+// Two Grapes on loopback, the second bootstrapped from the first. Port 0 picks free ports.
 const grapeA = new Grape({ apiPort: 0, dhtPort: 0, dhtHost: '127.0.0.1' })
 const a = await grapeA.start()
 const grapeB = new Grape({
@@ -20,25 +31,42 @@ const grapeB = new Grape({
   bootstrap: [`127.0.0.1:${a.dhtPort}`],
 })
 const b = await grapeB.start()
-step(`Grape A: API ${a.url}, DHT 127.0.0.1:${a.dhtPort}`)
-step(`Grape B: API ${b.url}, DHT 127.0.0.1:${b.dhtPort}, bootstrapped from A`)
-
-// A worker: any server; Grenache only records its port under a name.
-const service = createServer((_req, res) => res.end('hello from the greeter'))
-service.listen(0, '127.0.0.1')
-await once(service, 'listening')
-const { port } = service.address() as AddressInfo
+step(`Grape A: API ${a.url}; Grape B: API ${b.url}, bootstrapped from A`)
 
 const workerLink = new Link({ grape: a.url })
 const clientLink = new Link({ grape: b.url })
 try {
-  await workerLink.startAnnouncing('greeter', port)
-  step(`worker announced "greeter" at port ${port} through Grape A`)
+  // Workers announce through Grape A, on every transport; clients find them through Grape B.
+  const transports: TransportKind[] = ['http', 'ws', 'zmq']
+  for (const name of ['worker-1', 'worker-2']) {
+    const server = new RpcServer({ link: workerLink, listen: transports.map((transport) => ({ transport })) })
+    server.handle(
+      'greeter@1',
+      actionHandler({ greet: ([who], request) => `hello ${who}, from ${name} over ${request.transport}` }),
+    )
+    closers.push(server)
+    const ports = await server.start()
+    step(`${name} listens on ${ports.map((p) => `${p.transport} :${p.port}`).join(', ')}`)
+  }
 
-  const [worker] = await clientLink.lookup('greeter')
-  step(`client looked "greeter" up through Grape B: ${worker}`)
-  const reply = await (await fetch(`http://${worker}/`)).text()
-  step(`client called ${worker}: "${reply}"`)
+  for (const transport of transports) {
+    const client = new RpcClient({ link: clientLink, transport })
+    closers.push(client)
+    const reply = await client.request('greeter@1', { action: 'greet', args: ['Ada'] })
+    step(`request over ${transport}: "${reply}"`)
+  }
+
+  const ws = new RpcClient({ link: clientLink, transport: 'ws' })
+  closers.push(ws)
+  const all = await ws.map('greeter@1', { action: 'greet', args: ['everyone'] })
+  step(
+    `map over ws reached ${all.length} workers: ${all.map((r) => (r.ok ? `"${r.value}"` : r.error.code)).join(', ')}`,
+  )
+  const unknown = await ws
+    .request('greeter@1', { action: 'shout', args: [] })
+    .catch((err: GrenacheError) => err)
+  if (unknown instanceof GrenacheError)
+    step(`an unknown action is refused: ${unknown.code} (${unknown.remoteCode})`)
 
   const hash = await workerLink.put('Hello World!')
   const item = await clientLink.get(hash)
@@ -52,10 +80,22 @@ try {
   await workerLink.putMutable('19.0', { signer, salt: 'sensor:temperature', seq: 1 }).catch((err) => {
     step(`an older seq is refused: ${err.code}`)
   })
+
+  const publisher = new PubServer({ link: workerLink, name: 'ticker', transport: 'ws' })
+  closers.push(publisher)
+  await publisher.start()
+  const subscriber = new SubClient({ link: clientLink, name: 'ticker', transport: 'ws' })
+  closers.push(subscriber)
+  const received = new Promise<string>((resolve) =>
+    subscriber.once('sub:message', (m) => resolve(String(m.data))),
+  )
+  await subscriber.start()
+  while (publisher.subscribers === 0) await new Promise((resolve) => setTimeout(resolve, 10))
+  publisher.publish('BTC/USD 97000')
+  step(`subscriber got "${await received}" from the publisher it found through B`)
 } finally {
-  workerLink.stopAnnouncing('greeter', port)
+  for (const closer of closers.reverse()) await closer.close()
   await Promise.all([workerLink.close(), clientLink.close()])
-  service.close()
   await Promise.all([grapeA.close(), grapeB.close()])
 }
 console.log('demo: ok')

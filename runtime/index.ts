@@ -26,4 +26,29 @@ export {
   type LinkOptions,
   type PutMutableOptions,
 } from './link/index.js'
+export {
+  type Action,
+  actionHandler,
+  type Discovery,
+  type DiscoveryMode,
+  discoveryName,
+  type HandleOptions,
+  type Handler,
+  type ListenOptions,
+  type MapOptions,
+  type MapResult,
+  PubServer,
+  type PubServerOptions,
+  type PubSubKind,
+  type RequestOptions,
+  RpcClient,
+  type RpcClientOptions,
+  RpcServer,
+  type RpcServerOptions,
+  SubClient,
+  type SubClientEvents,
+  type SubClientOptions,
+  type SubMessage,
+} from './peer/index.js'
+export * from './transport/index.js'
 export type { CallOptions } from './util/deadline.js'
