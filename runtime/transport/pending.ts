@@ -32,7 +32,9 @@ export class PendingRequests {
   /** Waits for the reply to `rid`: rejects with ERR_TIMEOUT after `timeoutMs`, ERR_ABORTED on `signal`. */
   add(rid: string, timeoutMs: number, signal: AbortSignal | undefined): Promise<unknown> {
     if (signal?.aborted) {
-      return Promise.reject(new GrenacheError('ERR_ABORTED', `${this.#what}: aborted`, { cause: signal.reason }))
+      return Promise.reject(
+        new GrenacheError('ERR_ABORTED', `${this.#what}: aborted`, { cause: signal.reason }),
+      )
     }
     return new Promise((resolve, reject) => {
       // Node fires a delay it cannot hold (over 2^31-1 ms, or NaN) after 1 ms: treat it as none.
