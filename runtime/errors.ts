@@ -33,6 +33,9 @@ export const ERROR_CODES = {
   ERR_TLS: 'the TLS handshake failed: the certificate is not trusted, or the peer refused ours',
   ERR_UNKNOWN_KEY: 'a request named a service key the worker does not serve',
   ERR_UNKNOWN_ACTION: 'an `{ action, args }` request named an action the worker does not have',
+  ERR_INVALID_INPUT: "a worker refused a call's input: the message names the field and the rule broken",
+  ERR_INVALID_OUTPUT:
+    "a worker's result does not match the method's output schema (checked with `validateOutput`)",
   ERR_INTERNAL: 'an unexpected failure; `cause` holds the original error',
 } as const
 

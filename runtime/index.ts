@@ -50,5 +50,14 @@ export {
   type SubClientOptions,
   type SubMessage,
 } from './peer/index.js'
+export {
+  checkService,
+  defineService,
+  type EventDefinition,
+  type MethodDefinition,
+  type ServiceDefinition,
+  serviceKey,
+} from './schema.js'
+export * from './service/index.js'
 export * from './transport/index.js'
 export type { CallOptions } from './util/deadline.js'

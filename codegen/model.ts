@@ -1,0 +1,88 @@
+/**
+ * The plain-data model codegen works on: what the schema files declare, with names resolved and
+ * zod types turned into the JSON Schema of what travels on the wire. Built where the schemas are
+ * loaded; everything after (generation, lock, compatibility) is pure functions of it.
+ */
+
+/** A JSON Schema (draft 2020-12) as zod emits it, without `$schema`. */
+export type JsonSchema = { [keyword: string]: unknown }
+
+export interface MethodModel {
+  name: string
+  /** PascalCase of the name, for type names (`fib` → `Fib`). */
+  pascal: string
+  description: string | undefined
+  idempotent: boolean
+  /** Declared error codes and what they mean, sorted by code. */
+  errors: Array<{ code: string; description: string }>
+  /** What a client sends. */
+  input: JsonSchema
+  /** What a worker returns. */
+  output: JsonSchema
+}
+
+export interface EventModel {
+  name: string
+  pascal: string
+  description: string | undefined
+  payload: JsonSchema
+}
+
+export interface ServiceModel {
+  /** The export of the schema file that holds the definition. */
+  exportName: string
+  name: string
+  /** PascalCase of the name: `FibonacciClient`, `serveFibonacci`. */
+  pascal: string
+  version: number
+  /** The DHT key: the pinned legacy key, or `<name>@<version>`. */
+  key: string
+  /** `plain` for a pinned legacy key, else `tagged`. */
+  discovery: 'plain' | 'tagged'
+  description: string | undefined
+  /** Sorted by name. */
+  methods: MethodModel[]
+  /** Sorted by name. */
+  events: EventModel[]
+}
+
+export interface SchemaFileModel {
+  /** Path of the schema file relative to the project root, with `/` (e.g. `schemas/fibonacci.schema.ts`). */
+  file: string
+  /** The file's base name without `.schema.ts` (e.g. `fibonacci`). */
+  stem: string
+  /** Sorted by name. */
+  services: ServiceModel[]
+}
+
+/** Everything the schemas directory declares, files sorted by path. */
+export interface SchemaModel {
+  /** The schemas directory relative to the project root (e.g. `schemas`). */
+  dir: string
+  files: SchemaFileModel[]
+}
+
+/** `schema.lock.json`: what each service version looked like when it was last generated. */
+export interface SchemaLock {
+  lockVersion: 1
+  /** By service key and version: `fibonacci@1`. */
+  services: Record<string, LockedService>
+}
+
+export interface LockedService {
+  name: string
+  version: number
+  key: string
+  file: string
+  /** `sha256:<hex>` of the canonical JSON of `methods` and `events`. */
+  fingerprint: string
+  methods: Record<string, LockedMethod>
+  events: Record<string, { payload: JsonSchema }>
+}
+
+export interface LockedMethod {
+  idempotent: boolean
+  errors: string[]
+  input: JsonSchema
+  output: JsonSchema
+}

@@ -1,0 +1,176 @@
+/**
+ * The schema DSL (`grenache-gen/schema`): what `schemas/*.schema.ts` files are written with, and
+ * the rules a service must follow. See docs/codegen.md.
+ */
+import { z } from 'zod'
+
+/** One method: zod input and output, the errors it may answer with, and whether it may run twice. */
+export interface MethodDefinition<I extends z.ZodType = z.ZodType, O extends z.ZodType = z.ZodType> {
+  input: I
+  output: O
+  /** Errors the worker may answer with: `UPPER_SNAKE` code → what it means. */
+  errors?: Readonly<Record<string, string>>
+  /** Safe to run twice: the client may retry it on another worker after a dropped connection. */
+  idempotent?: boolean
+  description?: string
+}
+
+/** One pub/sub event: a zod payload. */
+export interface EventDefinition<P extends z.ZodType = z.ZodType> {
+  payload: P
+  description?: string
+}
+
+export type Methods = Readonly<Record<string, MethodDefinition>>
+export type Events = Readonly<Record<string, EventDefinition>>
+
+/** A service as `defineService` returns it: the author's definition, typed to the last zod type. */
+export interface ServiceDefinition<M extends Methods = Methods, E extends Events = Events> {
+  /** Lower camel or snake case; its PascalCase names the generated exports. */
+  readonly name: string
+  /** The major version, a positive integer; part of the default discovery key. */
+  readonly version: number
+  /** A legacy discovery key, announced and looked up as it is (interop with existing peers). */
+  readonly key?: string
+  readonly description?: string
+  readonly methods: M
+  readonly events?: E
+}
+
+/** Declares a service. Returns the definition unchanged; `checkService` holds the rules. */
+export function defineService<
+  const M extends Methods,
+  const E extends Events = Record<never, EventDefinition>,
+>(definition: ServiceDefinition<M, E>): ServiceDefinition<M, E> {
+  return definition
+}
+
+/** The DHT key of a service: its pinned `key`, or `<name>@<version>`. */
+export function serviceKey(service: ServiceDefinition): string {
+  return service.key ?? `${service.name}@${service.version}`
+}
+
+/** Whether the service is looked up under its key as it is (a pinned legacy key) or tagged with the transport. */
+export function serviceDiscovery(service: ServiceDefinition): 'plain' | 'tagged' {
+  return service.key === undefined ? 'tagged' : 'plain'
+}
+
+/** A rule a service breaks: which one, where (`methods.fib.input`), and why. */
+export interface SchemaProblem {
+  rule: string
+  path: string
+  message: string
+}
+
+const RESERVED = new Set(
+  (
+    'break case catch class const continue debugger default delete do else enum export extends false finally for ' +
+    'function if import in instanceof new null return super switch this throw true try typeof var void while with ' +
+    'yield let static implements interface package private protected public await arguments eval constructor ' +
+    'prototype __proto__ toString valueOf hasOwnProperty map close service'
+  ).split(' '),
+)
+
+/** `order_book` and `orderBook` → `OrderBook`. */
+export function pascalCase(name: string): string {
+  return name
+    .split(/[_\s-]+/)
+    .filter(Boolean)
+    .map((part) => part[0]?.toUpperCase() + part.slice(1))
+    .join('')
+}
+
+/** Every rule `service` breaks (empty when it is valid). */
+export function checkService(service: unknown): SchemaProblem[] {
+  const problems: SchemaProblem[] = []
+  const fail = (rule: string, path: string, message: string): void => {
+    problems.push({ rule, path, message })
+  }
+  if (typeof service !== 'object' || service === null) {
+    fail('shape', '', 'is not a service definition (use defineService)')
+    return problems
+  }
+  const s = service as ServiceDefinition
+  if (typeof s.name !== 'string' || !/^[a-z][a-zA-Z0-9_]*$/.test(s.name)) {
+    fail(
+      'name',
+      'name',
+      `must be lower camel or snake case letters and digits, got ${JSON.stringify(s.name)}`,
+    )
+  }
+  if (typeof s.version !== 'number' || !Number.isInteger(s.version) || s.version < 1) {
+    fail('version', 'version', `must be a positive integer, got ${JSON.stringify(s.version)}`)
+  }
+  if (s.key !== undefined && (typeof s.key !== 'string' || s.key.length === 0)) {
+    fail('key', 'key', `must be a non-empty string when given, got ${JSON.stringify(s.key)}`)
+  }
+  if (typeof s.methods !== 'object' || s.methods === null || Object.keys(s.methods).length === 0) {
+    fail('methods', 'methods', 'must declare at least one method')
+    return problems
+  }
+  const seen = new Map<string, string>()
+  const member = (kind: 'methods' | 'events', name: string): void => {
+    if (!/^[a-z][a-zA-Z0-9_]*$/.test(name)) {
+      fail('member-name', `${kind}.${name}`, 'must be a lower camel or snake case identifier')
+    } else if (RESERVED.has(name)) {
+      fail('member-name', `${kind}.${name}`, 'is a reserved word or a member of the generated client')
+    }
+    const pascal = pascalCase(name)
+    const clash = seen.get(pascal)
+    if (clash)
+      fail('duplicate', `${kind}.${name}`, `clashes with ${clash} in generated code (both are ${pascal})`)
+    seen.set(pascal, `${kind}.${name}`)
+  }
+  for (const [name, method] of Object.entries(s.methods)) {
+    member('methods', name)
+    const path = `methods.${name}`
+    if (typeof method !== 'object' || method === null) {
+      fail('shape', path, 'must be { input, output, errors?, idempotent?, description? }')
+      continue
+    }
+    checkWire(method.input, 'input', `${path}.input`, fail)
+    checkWire(method.output, 'output', `${path}.output`, fail)
+    if (method.idempotent !== undefined && typeof method.idempotent !== 'boolean') {
+      fail('shape', `${path}.idempotent`, 'must be a boolean')
+    }
+    for (const code of Object.keys(method.errors ?? {})) {
+      if (!/^[A-Z][A-Z0-9_]*$/.test(code) || code.startsWith('ERR_')) {
+        fail('error-code', `${path}.errors.${code}`, 'must be UPPER_SNAKE and not start with ERR_ (ours)')
+      }
+    }
+  }
+  for (const [name, event] of Object.entries(s.events ?? {})) {
+    member('events', name)
+    if (typeof event !== 'object' || event === null)
+      fail('shape', `events.${name}`, 'must be { payload, description? }')
+    else checkWire(event.payload, 'output', `events.${name}.payload`, fail)
+  }
+  return problems
+}
+
+/** A zod type that JSON cannot carry (Date, BigInt, Map, a transform's result…) fails its rule. */
+function checkWire(
+  schema: unknown,
+  io: 'input' | 'output',
+  path: string,
+  fail: (rule: string, path: string, message: string) => void,
+): void {
+  if (!(schema instanceof z.ZodType)) {
+    fail('zod', path, 'must be a zod type')
+    return
+  }
+  try {
+    z.toJSONSchema(schema, { io, unrepresentable: 'throw' })
+  } catch (err) {
+    fail('json', path, `travels as JSON, which cannot carry it: ${(err as Error).message}`)
+  }
+}
+
+/** The JSON Schema of what travels on the wire for a method input (`input`) or output/payload (`output`). */
+export function wireJsonSchema(schema: z.ZodType, io: 'input' | 'output'): Record<string, unknown> {
+  const { $schema: _, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'throw' }) as Record<
+    string,
+    unknown
+  >
+  return rest
+}
