@@ -1,7 +1,8 @@
 /** The codes of `CodegenError`; README lists them next to the runtime's. */
 export const CODEGEN_ERROR_CODES = {
   ERR_SCHEMA_LOAD: 'a schema file could not be loaded (a syntax or import error, or it threw)',
-  ERR_SCHEMA_INVALID: 'a service breaks a rule of the schema DSL; the message names the file, the export and the rule',
+  ERR_SCHEMA_INVALID:
+    'a service breaks a rule of the schema DSL; the message names the file, the export and the rule',
   ERR_SCHEMA_CLASH: 'two services would generate the same name or announce the same key',
   ERR_LOCK_INVALID: 'schema.lock.json is not a lock this version can read',
   ERR_BREAKING_CHANGE: 'a service changed incompatibly without a new major version',

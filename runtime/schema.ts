@@ -37,12 +37,23 @@ export interface ServiceDefinition<M extends Methods = Methods, E extends Events
   readonly events?: E
 }
 
-/** Declares a service. Returns the definition unchanged; `checkService` holds the rules. */
+/** Marks what `defineService` returned, so the generator can tell services from other exports. */
+const SERVICE = Symbol.for('grenache-gen.service')
+
+/** Declares a service. Returns the definition, marked as one; `checkService` holds the rules. */
 export function defineService<
   const M extends Methods,
   const E extends Events = Record<never, EventDefinition>,
 >(definition: ServiceDefinition<M, E>): ServiceDefinition<M, E> {
+  if (typeof definition === 'object' && definition !== null && !Object.isFrozen(definition)) {
+    Object.defineProperty(definition, SERVICE, { value: true })
+  }
   return definition
+}
+
+/** Whether `value` came from `defineService`. */
+export function isServiceDefinition(value: unknown): value is ServiceDefinition {
+  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[SERVICE] === true
 }
 
 /** The DHT key of a service: its pinned `key`, or `<name>@<version>`. */

@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs'
 import { type ParseArgsConfig, parseArgs } from 'node:util'
 import { isGrenacheError } from '../errors.js'
+import { packageVersion } from '../util/package-version.js'
 import { type GrapeOptions, resolveGrapeOptions } from './grape-options.js'
 
 /** What `grape <argv>` should do: run a Grape, print help or the version, or fail with a message. */
@@ -205,30 +205,4 @@ function parseErrorMessage(err: unknown): string {
     default:
       return message
   }
-}
-
-let version: string | undefined
-
-/**
- * This package's version. The file sits two levels up from the source (`runtime/grape/`) and
- * three from the build (`dist/runtime/grape/`), so look upward for our package.json.
- */
-function packageVersion(): string {
-  if (version !== undefined) return version
-  for (const path of ['../../package.json', '../../../package.json', '../../../../package.json']) {
-    try {
-      const pkg = JSON.parse(readFileSync(new URL(path, import.meta.url), 'utf8')) as {
-        name?: unknown
-        version?: unknown
-      }
-      if (pkg.name === 'grenache-gen' && typeof pkg.version === 'string') {
-        version = pkg.version
-        return version
-      }
-    } catch {
-      // Not there at this level: try the next one up.
-    }
-  }
-  version = 'unknown'
-  return version
 }

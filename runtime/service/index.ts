@@ -6,7 +6,7 @@ export {
   type ServiceClientOptions,
   type ServiceMapOptions,
 } from './service-client.js'
-export { ServiceError } from './service-error.js'
+export { isDeclaredError, ServiceError } from './service-error.js'
 export {
   eventsName,
   ServicePublisher,

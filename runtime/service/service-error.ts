@@ -1,3 +1,5 @@
+import { GrenacheError } from '../errors.js'
+
 /**
  * An error a service declares (`errors: { TOO_SLOW: '…' }`): throw it from a worker method and it
  * travels as `TOO_SLOW: <message>`; the client receives `ERR_REMOTE` with `remoteCode: 'TOO_SLOW'`.
@@ -10,4 +12,18 @@ export class ServiceError<C extends string = string> extends Error {
     super(message ? `${code}: ${message}` : code)
     this.code = code
   }
+}
+
+/**
+ * Whether `error` is a worker's answer with one of the declared `codes` (and `code`, when given):
+ * what generated `isXError` functions check.
+ */
+export function isDeclaredError<C extends string>(
+  error: unknown,
+  codes: readonly C[],
+  code?: C,
+): error is GrenacheError & { readonly remoteCode: C } {
+  if (!(error instanceof GrenacheError) || error.code !== 'ERR_REMOTE') return false
+  const remote = error.remoteCode as C | undefined
+  return remote !== undefined && codes.includes(remote) && (code === undefined || remote === code)
 }

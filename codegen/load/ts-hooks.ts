@@ -1,0 +1,48 @@
+/**
+ * Module hooks that let Node import TypeScript schema files when the generator runs from its
+ * compiled JS (no tsx): `.ts` files are transpiled (types stripped, nothing checked) with
+ * TypeScript's `transpileModule`, and a relative `./x.js` that does not exist resolves to `./x.ts`,
+ * as NodeNext-style imports between schema files are written.
+ */
+import { existsSync } from 'node:fs'
+import { readFile } from 'node:fs/promises'
+import type { LoadHook, ResolveHook } from 'node:module'
+import { fileURLToPath } from 'node:url'
+
+type TypeScript = typeof import('ts-morph').ts
+let ts: TypeScript | undefined
+
+async function typescript(): Promise<TypeScript> {
+  ts ??= (await import('ts-morph')).ts
+  return ts
+}
+
+export const resolve: ResolveHook = async (specifier, context, next) => {
+  try {
+    return await next(specifier, context)
+  } catch (err) {
+    const relative =
+      specifier.startsWith('./') || specifier.startsWith('../') || specifier.startsWith('file:')
+    if (relative && specifier.endsWith('.js') && context.parentURL?.startsWith('file:')) {
+      const url = new URL(`${specifier.slice(0, -3)}.ts`, context.parentURL)
+      if (existsSync(url)) return { url: url.href, shortCircuit: true }
+    }
+    throw err
+  }
+}
+
+export const load: LoadHook = async (url, context, next) => {
+  if (!url.startsWith('file:') || !url.endsWith('.ts')) return next(url, context)
+  const compiler = await typescript()
+  const source = await readFile(new URL(url), 'utf8')
+  const output = compiler.transpileModule(source, {
+    fileName: fileURLToPath(url),
+    compilerOptions: {
+      module: compiler.ModuleKind.ESNext,
+      target: compiler.ScriptTarget.ES2022,
+      verbatimModuleSyntax: true,
+      sourceMap: false,
+    },
+  })
+  return { format: 'module', source: output.outputText, shortCircuit: true }
+}
