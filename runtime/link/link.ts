@@ -107,6 +107,17 @@ export class Link extends EventEmitter<LinkEvents> {
     }
   }
 
+  /**
+   * The cached answer for `name`, without waiting: undefined when nothing is cached. An answer
+   * older than `lookupRefreshMs` is returned and refreshed in the background, as by `lookup`.
+   */
+  peek(name: string): readonly string[] | undefined {
+    if (this.#closing) return undefined
+    const cached = this.#cache.get(name)
+    if (cached?.stale) this.#refreshLookup(name)
+    return cached?.addresses
+  }
+
   /** Forgets the cached answer for `name` (e.g. after every worker in it failed). */
   invalidate(name: string): void {
     this.#cache.delete(name)

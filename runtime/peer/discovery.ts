@@ -8,6 +8,11 @@ import type { CallOptions } from '../util/deadline.js'
 export interface Discovery {
   /** Addresses (`"ip:port"`) announced under `name`; rejects with `ERR_LOOKUP_EMPTY` when none. */
   lookup(name: string, options?: CallOptions): Promise<readonly string[]>
+  /**
+   * The cached addresses of `name` right now, without waiting (refreshing them in the background
+   * if they are getting old), or undefined when there is no cached answer: the fast path of a call.
+   */
+  peek?(name: string): readonly string[] | undefined
   /** Forgets a cached answer for `name`, so the next lookup asks again. */
   invalidate?(name: string): void
   startAnnouncing(name: string, port: number, options?: CallOptions): Promise<void>

@@ -112,7 +112,7 @@ export class RpcClient {
     const deadline = Date.now() + timeoutMs
     const { signal } = options
     const name = discoveryName(key, this.kind, options.discovery ?? this.#discovery)
-    let addresses = await this.#link.lookup(name, { signal, timeoutMs })
+    let addresses = this.#link.peek?.(name) ?? (await this.#link.lookup(name, { signal, timeoutMs }))
     const retries = options.retry ?? this.#retry
     let tried: Set<string> | undefined
     for (let attempt = 0; ; attempt++) {
@@ -157,7 +157,7 @@ export class RpcClient {
     const deadline = Date.now() + timeoutMs
     const { signal } = options
     const name = discoveryName(key, this.kind, options.discovery ?? this.#discovery)
-    const addresses = await this.#link.lookup(name, { signal, timeoutMs })
+    const addresses = this.#link.peek?.(name) ?? (await this.#link.lookup(name, { signal, timeoutMs }))
     const workers = options.limit === undefined ? addresses : sample(addresses, options.limit)
     const remaining = Math.max(1, deadline - Date.now())
     return Promise.all(

@@ -201,6 +201,17 @@ describe('Link', () => {
       await expect(link.lookup('svc')).resolves.toEqual(['10.0.0.2:1'])
     })
 
+    it('peek() answers from the cache without waiting, and nothing before a lookup filled it', async () => {
+      fake = await startFakeGrape(() => json(['10.0.0.9:1']))
+      link = new Link({ grape: fake.url })
+      expect(link.peek('svc')).toBeUndefined()
+      await link.lookup('svc')
+      expect(link.peek('svc')).toEqual(['10.0.0.9:1'])
+      expect(fake.count('lookup')).toBe(1)
+      link.invalidate('svc')
+      expect(link.peek('svc')).toBeUndefined()
+    })
+
     it('honours timeoutMs within a generous bound against a Grape that never answers', async () => {
       fake = await startFakeGrape(() => 'hang')
       link = new Link({ grape: fake.url })
