@@ -132,18 +132,22 @@ export class ServiceSubscriber<
         ;({ event, payload } = JSON.parse(String(message.data)) as { event?: string; payload?: unknown })
       }
     } catch {
-      return this.#invalid('a message that is not JSON')
+      this.#invalid('a message that is not JSON')
+      return
     }
     const definition =
       typeof event === 'string' && Object.hasOwn(this.service.events ?? {}, event)
         ? this.service.events?.[event]
         : undefined
-    if (!definition || event === undefined)
-      return this.#invalid(`an undeclared event ${JSON.stringify(event)}`)
+    if (!definition || event === undefined) {
+      this.#invalid(`an undeclared event ${JSON.stringify(event)}`)
+      return
+    }
     const checked = definition.payload.safeParse(payload)
     if (!checked.success) {
       const issue = checked.error.issues[0] as { path: PropertyKey[]; message: string }
-      return this.#invalid(`event ${event}: ${describeIssue(issue)}`)
+      this.#invalid(`event ${event}: ${describeIssue(issue)}`)
+      return
     }
     this.emit('event', event, checked.data)
   }

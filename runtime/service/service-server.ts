@@ -65,13 +65,20 @@ export class ServiceServer<S extends ServiceDefinition = ServiceDefinition> {
   #handle(request: RpcRequest, reply: Reply): void {
     const payload = request.payload as { action?: unknown; args?: unknown } | null
     if (typeof payload !== 'object' || payload === null || typeof payload.action !== 'string') {
-      return reply('ERR_BAD_REQUEST: the payload is not { action, args }')
+      reply('ERR_BAD_REQUEST: the payload is not { action, args }')
+      return
     }
     const { action } = payload
     const args = payload.args ?? []
-    if (!Array.isArray(args)) return reply(`ERR_BAD_REQUEST: the args of ${action} are not an array`)
+    if (!Array.isArray(args)) {
+      reply(`ERR_BAD_REQUEST: the args of ${action} are not an array`)
+      return
+    }
     const methods = this.service.methods
-    if (!Object.hasOwn(methods, action)) return reply(`ERR_UNKNOWN_ACTION: ${action}`)
+    if (!Object.hasOwn(methods, action)) {
+      reply(`ERR_UNKNOWN_ACTION: ${action}`)
+      return
+    }
     const method = methods[action] as S['methods'][string]
     let parsed: Parsed
     try {
@@ -94,13 +101,17 @@ export class ServiceServer<S extends ServiceDefinition = ServiceDefinition> {
     method: S['methods'][string],
     parsed: Parsed,
   ): void {
-    if (!parsed.success) return reply(`ERR_INVALID_INPUT: ${describeIssue(parsed.error.issues[0])}`)
+    if (!parsed.success) {
+      reply(`ERR_INVALID_INPUT: ${describeIssue(parsed.error.issues[0])}`)
+      return
+    }
     const run = (this.#implementation as Record<string, (input: unknown, context: object) => unknown>)[action]
     let result: unknown
     try {
       result = run?.(parsed.data, { method: action, request })
     } catch (err) {
-      return reply(err as Error)
+      reply(err as Error)
+      return
     }
     if (result instanceof Promise) {
       result.then(
@@ -113,7 +124,10 @@ export class ServiceServer<S extends ServiceDefinition = ServiceDefinition> {
   #reply(reply: Reply, method: S['methods'][string], value: unknown): void {
     if (this.#validateOutput) {
       const checked = method.output.safeParse(value) as Parsed
-      if (!checked.success) return reply(`ERR_INVALID_OUTPUT: ${describeIssue(checked.error.issues[0])}`)
+      if (!checked.success) {
+        reply(`ERR_INVALID_OUTPUT: ${describeIssue(checked.error.issues[0])}`)
+        return
+      }
     }
     reply(null, value)
   }
