@@ -41,6 +41,7 @@ export type BreakRule =
   | 'event-changed'
   | 'idempotent-added'
   | 'key-changed'
+  | 'wire-changed'
 
 /** One incompatible change in a service version. */
 export interface Break {
@@ -90,6 +91,13 @@ function serviceBreaks(service: string, before: LockedService, after: LockedServ
       'key',
       'key-changed',
       `the discovery key went from \`${before.key}\` to \`${after.key}\`: old clients look it up under the old one`,
+    )
+  }
+  if ((before.wire ?? 'action') !== (after.wire ?? 'action')) {
+    add(
+      'wire',
+      'wire-changed',
+      `calls went from ${before.wire ?? 'action'} to ${after.wire ?? 'action'} payloads: old clients and workers speak the other`,
     )
   }
   for (const [name, old] of Object.entries(before.methods)) {

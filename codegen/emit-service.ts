@@ -78,6 +78,9 @@ function emitService(
       `${service.name} v${service.version}${service.description ? `: ${service.description}` : ''}`,
       '',
       `The definition from ${schema.file}, discovered as \`${service.key}${service.discovery === 'plain' ? '' : '/<transport>'}\`.`,
+      service.wire === 'bare'
+        ? 'Calls travel as the bare input (no `{ action, args }` envelope), as hand-written Grenache peers expect.'
+        : 'Calls travel as `{ action: <method>, args: [input] }`.',
     ],
     errorCodeList: codes.map((c) => `'${c}'`).join(', '),
     errorCodeUnion: codes.length > 0 ? codes.map((c) => `'${c}'`).join(' | ') : 'never',

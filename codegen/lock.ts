@@ -19,6 +19,7 @@ export function createLock(model: SchemaModel): SchemaLock {
         version: service.version,
         key: service.key,
         file: file.file,
+        wire: service.wire,
         fingerprint: `sha256:${createHash('sha256').update(canonical({ methods, events })).digest('hex')}`,
         methods,
         events,

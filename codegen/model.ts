@@ -39,6 +39,8 @@ export interface ServiceModel {
   key: string
   /** `plain` for a pinned legacy key, else `tagged`. */
   discovery: 'plain' | 'tagged'
+  /** `action`: calls travel as `{ action, args: [input] }`; `bare`: as the input itself. */
+  wire: 'action' | 'bare'
   description: string | undefined
   /** Sorted by name. */
   methods: MethodModel[]
@@ -74,6 +76,8 @@ export interface LockedService {
   version: number
   key: string
   file: string
+  /** How calls travel; absent in locks written before it existed, which means `action`. */
+  wire?: 'action' | 'bare'
   /** `sha256:<hex>` of the canonical JSON of `methods` and `events`. */
   fingerprint: string
   methods: Record<string, LockedMethod>

@@ -2,7 +2,8 @@
  * npm run demo: an embedded Grape network and what runs on it. Starts two Grapes; starts workers
  * on HTTP, WebSocket and ZeroMQ through one Grape and calls them through the other (request, then
  * map over two workers); stores an immutable and a signed mutable item and reads them back verified;
- * publishes to a subscriber; closes everything and exits 0.
+ * publishes to a subscriber; closes everything. Then runs the Fibonacci examples of
+ * examples/fibonacci/ (each on a Grape network of its own) and exits 0.
  */
 import {
   actionHandler,
@@ -17,6 +18,8 @@ import {
   SubClient,
   type TransportKind,
 } from '../runtime/index.js'
+import { main as fibonacciLegacy } from './fibonacci/legacy.js'
+import { main as fibonacciWorkerAndClient } from './fibonacci/worker-and-client.js'
 
 const step = (text: string) => console.log(`- ${text}`)
 const closers: Array<{ close(): Promise<void> }> = []
@@ -98,4 +101,11 @@ try {
   await Promise.all([workerLink.close(), clientLink.close()])
   await Promise.all([grapeA.close(), grapeB.close()])
 }
+
+// The Fibonacci examples, each with Grapes of its own; their lines are indented under a step.
+const indented = (line: string) => console.log(`    ${line}`)
+step('examples/fibonacci/worker-and-client.ts: typed workers and clients generated from a schema')
+await fibonacciWorkerAndClient(indented)
+step('examples/fibonacci/legacy.ts: the legacy key fibonacci_worker, with grenache-nodejs-ws peers')
+await fibonacciLegacy(indented)
 console.log('demo: ok')

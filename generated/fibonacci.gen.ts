@@ -22,6 +22,7 @@ import { fibonacci } from '../schemas/fibonacci.schema.js'
  * fibonacci v1: Computes Fibonacci numbers, the service of the Grenache tutorial.
  *
  * The definition from schemas/fibonacci.schema.ts, discovered as `fibonacci@1/<transport>`.
+ * Calls travel as `{ action: <method>, args: [input] }`.
  */
 export const FibonacciService = fibonacci
 

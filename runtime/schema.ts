@@ -32,6 +32,12 @@ export interface ServiceDefinition<M extends Methods = Methods, E extends Events
   readonly version: number
   /** A legacy discovery key, announced and looked up as it is (interop with existing peers). */
   readonly key?: string
+  /**
+   * How a call travels. `action` (the default): the svc-js envelope `{ action, args: [input] }`,
+   * so one key serves many methods. `bare`: the input itself is the payload, as in the Grenache
+   * tutorial and most hand-written workers; the service then has exactly one method.
+   */
+  readonly wire?: 'action' | 'bare'
   readonly description?: string
   readonly methods: M
   readonly events?: E
@@ -59,6 +65,11 @@ export function isServiceDefinition(value: unknown): value is ServiceDefinition 
 /** The DHT key of a service: its pinned `key`, or `<name>@<version>`. */
 export function serviceKey(service: ServiceDefinition): string {
   return service.key ?? `${service.name}@${service.version}`
+}
+
+/** How a call of the service travels: `action` (the `{ action, args }` envelope) or `bare`. */
+export function serviceWire(service: ServiceDefinition): 'action' | 'bare' {
+  return service.wire ?? 'action'
 }
 
 /** Whether the service is looked up under its key as it is (a pinned legacy key) or tagged with the transport. */
@@ -114,6 +125,17 @@ export function checkService(service: unknown): SchemaProblem[] {
   }
   if (s.key !== undefined && (typeof s.key !== 'string' || s.key.length === 0)) {
     fail('key', 'key', `must be a non-empty string when given, got ${JSON.stringify(s.key)}`)
+  }
+  if (s.wire !== undefined && s.wire !== 'action' && s.wire !== 'bare') {
+    fail('wire', 'wire', `must be "action" or "bare", got ${JSON.stringify(s.wire)}`)
+  }
+  if (
+    s.wire === 'bare' &&
+    typeof s.methods === 'object' &&
+    s.methods !== null &&
+    Object.keys(s.methods).length !== 1
+  ) {
+    fail('wire', 'wire', 'a bare service has exactly one method: its payload carries no method name')
   }
   if (typeof s.methods !== 'object' || s.methods === null || Object.keys(s.methods).length === 0) {
     fail('methods', 'methods', 'must declare at least one method')

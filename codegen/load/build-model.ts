@@ -5,6 +5,7 @@ import {
   type ServiceDefinition,
   serviceDiscovery,
   serviceKey,
+  serviceWire,
   wireJsonSchema,
 } from '../../runtime/schema.js'
 import type { CodegenErrorCode } from '../errors.js'
@@ -56,6 +57,7 @@ function serviceModel(exportName: string, service: ServiceDefinition): ServiceMo
     version: service.version,
     key: serviceKey(service),
     discovery: serviceDiscovery(service),
+    wire: serviceWire(service),
     description: service.description,
     methods: Object.entries(service.methods)
       .sort(([a], [b]) => compare(a, b))

@@ -1,7 +1,7 @@
 import { GrenacheError } from '../errors.js'
 import type { MapResult } from '../peer/rpc-client.js'
 import { RpcClient, type RpcClientOptions } from '../peer/rpc-client.js'
-import { type ServiceDefinition, serviceDiscovery, serviceKey } from '../schema.js'
+import { type ServiceDefinition, serviceDiscovery, serviceKey, serviceWire } from '../schema.js'
 import type { CallOptions } from '../util/deadline.js'
 import { assertService } from './check.js'
 
@@ -33,6 +33,7 @@ export class ServiceClient<S extends ServiceDefinition = ServiceDefinition> {
   readonly key: string
   readonly #rpc: RpcClient
   readonly #validateInput: boolean
+  readonly #bare: boolean
 
   constructor(service: S, options: ServiceClientOptions) {
     assertService(service)
@@ -40,6 +41,7 @@ export class ServiceClient<S extends ServiceDefinition = ServiceDefinition> {
     this.key = serviceKey(service)
     const { validateInput = false, ...rpcOptions } = options
     this.#validateInput = validateInput
+    this.#bare = serviceWire(service) === 'bare'
     this.#rpc = new RpcClient({ ...rpcOptions, discovery: serviceDiscovery(service) })
   }
 
@@ -47,21 +49,21 @@ export class ServiceClient<S extends ServiceDefinition = ServiceDefinition> {
   async call(method: string, input: unknown, options: ServiceCallOptions = {}): Promise<unknown> {
     const definition = this.#method(method)
     if (this.#validateInput) await this.#check(method, input)
-    return this.#rpc.request(
-      this.key,
-      { action: method, args: [input] },
-      {
-        ...options,
-        idempotent: definition.idempotent === true,
-      },
-    )
+    return this.#rpc.request(this.key, this.#payload(method, input), {
+      ...options,
+      idempotent: definition.idempotent === true,
+    })
   }
 
   /** Calls `method` on every worker (or `limit` of them); one settled result per worker. */
   async map(method: string, input: unknown, options: ServiceMapOptions = {}): Promise<MapResult[]> {
     this.#method(method)
     if (this.#validateInput) await this.#check(method, input)
-    return this.#rpc.map(this.key, { action: method, args: [input] }, options)
+    return this.#rpc.map(this.key, this.#payload(method, input), options)
+  }
+
+  #payload(method: string, input: unknown): unknown {
+    return this.#bare ? input : { action: method, args: [input] }
   }
 
   close(): Promise<void> {

@@ -1,5 +1,5 @@
 import { RpcServer, type RpcServerOptions } from '../peer/rpc-server.js'
-import { type ServiceDefinition, serviceDiscovery, serviceKey } from '../schema.js'
+import { type ServiceDefinition, serviceDiscovery, serviceKey, serviceWire } from '../schema.js'
 import type { Reply, RpcRequest, TransportKind } from '../transport/types.js'
 import type { CallOptions } from '../util/deadline.js'
 import { assertService } from './check.js'
@@ -29,6 +29,7 @@ export class ServiceServer<S extends ServiceDefinition = ServiceDefinition> {
   readonly #rpc: RpcServer
   readonly #implementation: Implementation<S>
   readonly #validateOutput: boolean
+  readonly #bare: boolean
 
   constructor(service: S, implementation: Implementation<S>, options: ServeOptions) {
     assertService(service)
@@ -37,6 +38,7 @@ export class ServiceServer<S extends ServiceDefinition = ServiceDefinition> {
     this.#implementation = implementation
     const { validateOutput = false, plainOn, ...rpcOptions } = options
     this.#validateOutput = validateOutput
+    this.#bare = serviceWire(service) === 'bare'
     for (const name of Object.keys(service.methods)) {
       if (typeof (implementation as Record<string, unknown>)[name] !== 'function') {
         throw new TypeError(`the worker of ${service.name} has no function for method ${name}`)
@@ -63,6 +65,12 @@ export class ServiceServer<S extends ServiceDefinition = ServiceDefinition> {
   }
 
   #handle(request: RpcRequest, reply: Reply): void {
+    if (this.#bare) {
+      // The payload is the input of the one method.
+      const [name, method] = Object.entries(this.service.methods)[0] as [string, S['methods'][string]]
+      this.#parse(request, reply, name, method, request.payload)
+      return
+    }
     const payload = request.payload as { action?: unknown; args?: unknown } | null
     if (typeof payload !== 'object' || payload === null || typeof payload.action !== 'string') {
       reply('ERR_BAD_REQUEST: the payload is not { action, args }')
@@ -79,13 +87,22 @@ export class ServiceServer<S extends ServiceDefinition = ServiceDefinition> {
       reply(`ERR_UNKNOWN_ACTION: ${action}`)
       return
     }
-    const method = methods[action] as S['methods'][string]
+    this.#parse(request, reply, action, methods[action] as S['methods'][string], args[0])
+  }
+
+  #parse(
+    request: RpcRequest,
+    reply: Reply,
+    action: string,
+    method: S['methods'][string],
+    input: unknown,
+  ): void {
     let parsed: Parsed
     try {
-      parsed = method.input.safeParse(args[0]) as Parsed
+      parsed = method.input.safeParse(input) as Parsed
     } catch (err) {
       // A schema with async refinements cannot be parsed synchronously (zod throws): parse it async.
-      ;(method.input.safeParseAsync(args[0]) as Promise<Parsed>).then(
+      ;(method.input.safeParseAsync(input) as Promise<Parsed>).then(
         (result) => this.#run(request, reply, action, method, result),
         () => reply(err as Error),
       )

@@ -13,6 +13,7 @@ interface MethodSpec {
 
 interface ServiceSpec {
   key?: string
+  wire?: 'action' | 'bare'
   methods: Record<string, MethodSpec>
   events?: Record<string, z.ZodType>
 }
@@ -24,6 +25,7 @@ function locked(spec: ServiceSpec, name = 'svc', version = 1): LockedService {
     version,
     key: spec.key ?? `${name}@${version}`,
     file: `schemas/${name}.schema.ts`,
+    ...(spec.wire ? { wire: spec.wire } : {}),
     fingerprint: 'sha256:test',
     methods: Object.fromEntries(
       Object.entries(spec.methods).map(([method, m]) => [
@@ -436,6 +438,17 @@ const edits: Array<{ change: string; before: ServiceSpec; after: ServiceSpec; br
     before: { methods: { m: { input: z.object({}), output: z.number() } } },
     after: { methods: { m: { input: z.object({}), output: z.number(), idempotent: true } } },
     breaks: 'idempotent-added',
+  },
+  {
+    change: 'moving from the { action, args } envelope to bare payloads',
+    before: { methods: { m: { input: z.object({}), output: z.number() } } },
+    after: { wire: 'bare', methods: { m: { input: z.object({}), output: z.number() } } },
+    breaks: 'wire-changed',
+  },
+  {
+    change: 'writing the default wire explicitly (a lock from before wire existed)',
+    before: { methods: { m: { input: z.object({}), output: z.number() } } },
+    after: { wire: 'action', methods: { m: { input: z.object({}), output: z.number() } } },
   },
   {
     change: 'turning idempotent off',

@@ -163,6 +163,16 @@ export const prices = defineService({ name: 'prices', version: 1, methods: { las
         'error-code',
       ],
       [
+        'a bare service with two methods',
+        `{ name: 'svc', version: 1, wire: 'bare', methods: { a: ${method}, b: ${method} } }`,
+        'wire',
+      ],
+      [
+        'an unknown wire',
+        `{ name: 'svc', version: 1, wire: 'json', methods: { m: ${method} } } as never`,
+        'wire',
+      ],
+      [
         'an input that is not zod',
         `{ name: 'svc', version: 1, methods: { m: { input: { n: 1 }, output: z.number() } } } as never`,
         'zod',
