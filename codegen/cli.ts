@@ -12,7 +12,7 @@ import { parseArgs } from 'node:util'
 import { packageVersion } from '../runtime/util/package-version.js'
 import { describeChanges, findBreaks } from './compat.js'
 import { CodegenError } from './errors.js'
-import { generate, type OutputFile } from './generate.js'
+import type { OutputFile } from './generate.js'
 import { loadSchemas } from './load/load.js'
 import { createLock, parseLock } from './lock.js'
 
@@ -117,8 +117,10 @@ function parse(argv: string[]): Options | 'help' | 'version' {
 }
 
 async function outputs(options: Options): Promise<OutputFile[]> {
-  const model = await loadSchemas({ root, dir: options.schemas })
-  return generate(model, { out: options.out, runtime: options.runtime, version: VERSION })
+  // The loader process starts first; the generator (and TypeScript under it) loads meanwhile.
+  const loading = loadSchemas({ root, dir: options.schemas })
+  const { generate } = await import('./generate.js')
+  return generate(await loading, { out: options.out, runtime: options.runtime, version: VERSION })
 }
 
 async function runGenerate(options: Options): Promise<number> {

@@ -41,7 +41,7 @@ function emitService(
   paths: ImportPaths,
 ): void {
   const p = service.pascal
-  const upper = service.name.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase()
+  const upper = p.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase()
   const names = {
     Service: file.define(`${p}Service`),
     ErrorCode: file.define(`${p}ErrorCode`),

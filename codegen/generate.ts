@@ -1,6 +1,6 @@
 import { posix } from 'node:path'
 import { emitServices } from './emit-service.js'
-import { createProject, GeneratedFile } from './generated-file.js'
+import { GeneratedFile } from './generated-file.js'
 import { createLock, renderLock } from './lock.js'
 import type { SchemaModel } from './model.js'
 
@@ -28,7 +28,6 @@ export interface GenerateOptions {
  * the same bytes.
  */
 export function generate(model: SchemaModel, options: GenerateOptions): OutputFile[] {
-  const project = createProject()
   const out = posix.normalize(options.out)
   const runtime = options.runtime ?? 'grenache-gen'
   const files: OutputFile[] = []
@@ -44,7 +43,7 @@ export function generate(model: SchemaModel, options: GenerateOptions): OutputFi
       runtime: runtime.startsWith('./') ? importPath(path, runtime.slice(2)) : runtime,
       schema: importPath(path, schema.file.replace(/\.ts$/, '.js')),
     })
-    files.push({ path, content: file.render(project) })
+    files.push({ path, content: file.render() })
     modules.push(`./${schema.stem}.gen.js`)
   }
   const index = new GeneratedFile(posix.join(out, 'index.ts'), [
@@ -52,7 +51,7 @@ export function generate(model: SchemaModel, options: GenerateOptions): OutputFi
     'DO NOT EDIT: change the schemas and run npm run generate',
   ])
   for (const module of modules) index.exportAll(module)
-  files.push({ path: index.path, content: index.render(project) })
+  files.push({ path: index.path, content: index.render() })
   files.push({ path: posix.join(model.dir, 'schema.lock.json'), content: renderLock(createLock(model)) })
   return files
 }

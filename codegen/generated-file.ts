@@ -1,11 +1,8 @@
-import {
-  type ImportDeclarationStructure,
-  IndentationText,
-  Project,
-  QuoteKind,
-  StructureKind,
-  ts,
-} from 'ts-morph'
+import { createRequire } from 'node:module'
+import type { ts as TypeScript } from 'ts-morph'
+
+// ts-morph is CommonJS: require() skips the export scan an ESM import of it costs (~100 ms).
+const { ts } = createRequire(import.meta.url)('ts-morph') as { ts: typeof TypeScript }
 
 const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/
 const RESERVED = new Set(
@@ -81,41 +78,59 @@ export class GeneratedFile {
     this.#chunks.push(code)
   }
 
-  /** The file's text: header, sorted imports, the code, formatted. Deterministic. */
-  render(project: Project = createProject()): string {
-    const source = project.createSourceFile(`/generated/${this.path}`, this.#chunks.join('\n\n'), {
-      overwrite: true,
-    })
-    const modules = [...this.#imports.keys()].sort()
-    source.insertImportDeclarations(
-      0,
-      modules.map((from): ImportDeclarationStructure => {
-        const names = [...(this.#imports.get(from)?.entries() ?? [])].sort(([a], [b]) =>
-          a < b ? -1 : a > b ? 1 : 0,
-        )
-        return {
-          kind: StructureKind.ImportDeclaration,
-          moduleSpecifier: from,
-          namedImports: names.map(([name, { local, typeOnly }]) => ({
-            name,
-            ...(local === name ? {} : { alias: local }),
-            isTypeOnly: typeOnly,
-          })),
-        }
-      }),
-    )
-    source.addExportDeclarations([...this.#reexports].sort().map((moduleSpecifier) => ({ moduleSpecifier })))
-    source.formatText({
-      indentSize: 2,
-      tabSize: 2,
-      convertTabsToSpaces: true,
-      semicolons: ts.SemicolonPreference.Remove,
-      insertSpaceAfterOpeningAndBeforeClosingNonemptyBraces: true,
-    })
-    const text = wrapImports(source.getFullText())
-    project.removeSourceFile(source)
-    return `${this.#header.map((line) => `// ${line}`).join('\n')}\n${text.trimEnd()}\n`
+  /**
+   * The file's text: header, sorted imports, then the code as the templates wrote it (they emit it
+   * formatted; a test checks that TypeScript's formatter would change nothing). Deterministic.
+   */
+  render(): string {
+    const statements: string[] = []
+    for (const from of [...this.#imports.keys()].sort()) {
+      const names = [...(this.#imports.get(from)?.entries() ?? [])].sort(([a], [b]) =>
+        a < b ? -1 : a > b ? 1 : 0,
+      )
+      const specifiers = names.map(([name, { local, typeOnly }]) =>
+        ts.factory.createImportSpecifier(
+          typeOnly,
+          local === name ? undefined : ts.factory.createIdentifier(name),
+          ts.factory.createIdentifier(local),
+        ),
+      )
+      statements.push(
+        print(
+          ts.factory.createImportDeclaration(
+            undefined,
+            ts.factory.createImportClause(false, undefined, ts.factory.createNamedImports(specifiers)),
+            ts.factory.createStringLiteral(from, true),
+          ),
+        ),
+      )
+    }
+    for (const from of [...this.#reexports].sort()) {
+      statements.push(
+        print(
+          ts.factory.createExportDeclaration(
+            undefined,
+            false,
+            undefined,
+            ts.factory.createStringLiteral(from, true),
+          ),
+        ),
+      )
+    }
+    const imports = wrapImports(statements.join('\n'))
+    const body = this.#chunks.map((chunk) => chunk.trim()).join('\n\n')
+    const header = this.#header.map((line) => `// ${line}`).join('\n')
+    const head = imports ? `${header}\n${imports}` : header
+    return body ? `${head}\n\n${body}\n` : `${head}\n`
   }
+}
+
+const printer = ts.createPrinter({ newLine: ts.NewLineKind.LineFeed, removeComments: true })
+const printingFile = ts.createSourceFile('generated.ts', '', ts.ScriptTarget.ES2022, false, ts.ScriptKind.TS)
+
+/** One statement as TypeScript prints it, without the semicolon (the repository style). */
+function print(node: TypeScript.Node): string {
+  return printer.printNode(ts.EmitHint.Unspecified, node, printingFile).replace(/;$/, '')
 }
 
 /** Lays out an import or export list longer than a line one name per line (ts-morph keeps it on one). */
@@ -127,13 +142,4 @@ function wrapImports(text: string): string {
         ? line
         : `${keyword} ${type ?? ''}{\n  ${String(names).split(', ').join(',\n  ')},\n} from ${from}`,
   )
-}
-
-/** A ts-morph project for rendering only: in memory, single quotes, two-space indent. */
-export function createProject(): Project {
-  return new Project({
-    useInMemoryFileSystem: true,
-    skipFileDependencyResolution: true,
-    manipulationSettings: { quoteKind: QuoteKind.Single, indentationText: IndentationText.TwoSpaces },
-  })
 }

@@ -32,7 +32,7 @@ export interface ServiceModel {
   /** The export of the schema file that holds the definition. */
   exportName: string
   name: string
-  /** PascalCase of the name: `FibonacciClient`, `serveFibonacci`. */
+  /** PascalCase of the name, with `V<n>` from version 2 on: `FibonacciClient`, `FibonacciV2Client`. */
   pascal: string
   version: number
   /** The DHT key: the pinned legacy key, or `<name>@<version>`. */

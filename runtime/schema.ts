@@ -193,17 +193,31 @@ function checkWire(
     return
   }
   try {
-    z.toJSONSchema(schema, { io, unrepresentable: 'throw' })
+    wireJsonSchema(schema, io)
   } catch (err) {
     fail('json', path, `travels as JSON, which cannot carry it: ${(err as Error).message}`)
   }
 }
 
-/** The JSON Schema of what travels on the wire for a method input (`input`) or output/payload (`output`). */
+const converted = {
+  input: new WeakMap<z.ZodType, Record<string, unknown>>(),
+  output: new WeakMap<z.ZodType, Record<string, unknown>>(),
+}
+
+/**
+ * The JSON Schema of what travels on the wire for a method input (`input`) or output/payload
+ * (`output`); throws for a type JSON cannot carry. Converted once per type and direction (the
+ * checks and the generator both ask).
+ */
 export function wireJsonSchema(schema: z.ZodType, io: 'input' | 'output'): Record<string, unknown> {
-  const { $schema: _, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'throw' }) as Record<
-    string,
-    unknown
-  >
-  return rest
+  let json = converted[io].get(schema)
+  if (!json) {
+    const { $schema: _, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'throw' }) as Record<
+      string,
+      unknown
+    >
+    json = rest
+    converted[io].set(schema, json)
+  }
+  return json
 }

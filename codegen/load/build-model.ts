@@ -53,7 +53,8 @@ function serviceModel(exportName: string, service: ServiceDefinition): ServiceMo
   return {
     exportName,
     name: service.name,
-    pascal: pascalCase(service.name),
+    // Version 1 keeps the plain names; later majors carry theirs, so adding one renames nothing.
+    pascal: `${pascalCase(service.name)}${service.version > 1 ? `V${service.version}` : ''}`,
     version: service.version,
     key: serviceKey(service),
     discovery: serviceDiscovery(service),
@@ -94,7 +95,7 @@ export function checkAcrossFiles(model: SchemaModel, problems: Problem[]): void 
       for (const [map, id, what] of [
         [keys, service.key, `announces the key ${service.key}`],
         [keys, lockKey === service.key ? '' : lockKey, `is ${lockKey}`],
-        [names, `${service.pascal}@${service.version}`, `generates ${service.pascal}Client`],
+        [names, service.pascal, `generates ${service.pascal}Client`],
       ] as const) {
         if (id === '') continue
         const other = map.get(id)

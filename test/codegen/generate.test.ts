@@ -1,7 +1,21 @@
+import { Project, ts } from 'ts-morph'
 import { afterAll, describe, expect, it } from 'vitest'
 import { CodegenError } from '../../codegen/errors.js'
 import { type SchemaProject, schemaProject } from '../helpers/codegen.js'
 import { StaticDiscovery } from '../helpers/static-discovery.js'
+
+/** `text` after TypeScript's formatter, with the repository's settings. */
+function formatted(text: string): string {
+  const source = new Project({ useInMemoryFileSystem: true }).createSourceFile('/x.ts', text)
+  source.formatText({
+    indentSize: 2,
+    tabSize: 2,
+    convertTabsToSpaces: true,
+    semicolons: ts.SemicolonPreference.Remove,
+    insertSpaceAfterOpeningAndBeforeClosingNonemptyBraces: true,
+  })
+  return source.getFullText()
+}
 
 const projects: SchemaProject[] = []
 function project(files: Record<string, string>): SchemaProject {
@@ -71,6 +85,12 @@ describe('generate()', () => {
     expect(index?.content).toContain("export * from './fibonacci.gen.js'")
   })
 
+  it("emits code TypeScript's formatter would not change (the templates write it formatted)", async () => {
+    for (const file of await project({ 'schemas/fibonacci.schema.ts': fibonacci }).generate()) {
+      if (file.path.endsWith('.ts')) expect(formatted(file.content), file.path).toBe(file.content)
+    }
+  })
+
   it('is deterministic: the same schemas give the same bytes', async () => {
     const p = project({ 'schemas/fibonacci.schema.ts': fibonacci })
     const [first, second] = await Promise.all([p.generate(), p.generate()])
@@ -91,11 +111,14 @@ export const ticker = defineService({
 `,
     }).generate()
     const gen = files[0]?.content ?? ''
-    expect(gen).toContain('export class OrderBookPublisher {')
-    expect(gen).toContain('export class OrderBookSubscriber {')
-    expect(gen).toContain('export interface OrderBookEvents {')
+    // Version 2: from the second major on, the names carry it, so adding a major renames nothing.
+    expect(gen).toContain('export class OrderBookV2Publisher {')
+    expect(gen).toContain('export class OrderBookV2Subscriber {')
+    expect(gen).toContain('export interface OrderBookV2Events {')
+    expect(gen).toContain('export class OrderBookV2Client {')
     expect(gen).toContain('found through the Link as `book_worker`.')
-    expect(gen).toContain('export type OrderBookErrorCode = never')
+    expect(gen).toContain('export type OrderBookV2ErrorCode = never')
+    expect(formatted(gen)).toBe(gen)
   })
 
   it('lets schema files share zod types', async () => {
