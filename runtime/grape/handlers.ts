@@ -10,7 +10,8 @@ export interface Answer {
 
 /** The four API operations, each taking the request's `data`. */
 export type Operation = 'announce' | 'lookup' | 'put' | 'get'
-export type Handlers = Record<Operation, (data: unknown) => Promise<Answer>>
+/** A handler answers at once when it can (a lookup from memory), else with a promise. */
+export type Handlers = Record<Operation, (data: unknown) => Answer | Promise<Answer>>
 
 export interface HandlerContext {
   node: DhtNode
@@ -42,20 +43,19 @@ export function createHandlers(context: HandlerContext): Handlers {
   }
 
   return {
-    async lookup(data) {
+    lookup(data) {
       if (!data || typeof data !== 'string') return fail('ERR_GRAPE_LOOKUP')
       const key = Buffer.from(data).toString('hex')
       const known = table.get(key)
+      // The common case, a name seen recently, is answered without a promise.
       if (known.length > 0) {
         if (table.ageOf(key) >= context.lookupRefreshMs) refreshInBackground(key)
         return ok(known)
       }
-      try {
-        await node.refresh(key)
-      } catch (err) {
-        return dhtFailure(err)
-      }
-      return ok(table.get(key))
+      return node.refresh(key).then(
+        () => ok(table.get(key)),
+        (err: unknown) => dhtFailure(err),
+      )
     },
 
     async announce(data) {

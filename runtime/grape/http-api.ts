@@ -62,13 +62,19 @@ export function createApiServer(options: ApiServerOptions): Server {
       answer(res, { status: 200, body: '"ERR_REQ_NOTFOUND"' })
       return
     }
-    handlers[operation](data).then(
-      (result) => answer(res, result),
-      (err: unknown) => {
-        options.onError(err)
-        answer(res, { status: 500, body: 'ERR_GRAPE_INTERNAL' })
-      },
-    )
+    const failed = (err: unknown): void => {
+      options.onError(err)
+      answer(res, { status: 500, body: 'ERR_GRAPE_INTERNAL' })
+    }
+    let result: Answer | Promise<Answer>
+    try {
+      result = handlers[operation](data)
+    } catch (err) {
+      failed(err)
+      return
+    }
+    if (result instanceof Promise) result.then((settled) => answer(res, settled), failed)
+    else answer(res, result)
   }
 
   const tooLarge = (res: ServerResponse): void => {
