@@ -49,27 +49,40 @@ export function saltBytes(salt: string | Uint8Array | undefined): Uint8Array | u
   return typeof salt === 'string' ? utf8(salt) : salt
 }
 
+/** Why an item failed verification: its value or key does not hash to the key, or its signature is bad. */
+export interface ItemProblem {
+  kind: 'hash' | 'signature'
+  why: string
+}
+
 /**
  * Checks what a Grape returned for `hash` (BEP 44: a requester must): the value's hash for an
- * immutable item; the key, salt and signature for a mutable one. Throws `ERR_ITEM_INVALID`.
+ * immutable item; the key, salt and signature for a mutable one. Undefined when it is sound.
  */
-export function verifyItem(hash: string, item: DhtItem, salt: Uint8Array | undefined): void {
-  const fail = (why: string): never => {
-    throw new GrenacheError('ERR_ITEM_INVALID', `item ${hash}: ${why}`)
-  }
-  if (typeof item.v !== 'string') fail('the value is missing')
+export function itemProblem(hash: string, item: DhtItem, salt: Uint8Array | undefined): ItemProblem | undefined {
+  const hashProblem = (why: string): ItemProblem => ({ kind: 'hash', why })
+  if (typeof item.v !== 'string') return hashProblem('the value is missing')
   if (item.k === undefined && item.sig === undefined) {
-    if (immutableTarget(item.v) !== hash) fail('the value does not hash to the key')
-    return
+    return immutableTarget(item.v) === hash ? undefined : hashProblem('the value does not hash to the key')
   }
-  const publicKey = fromHex(item.k, 32) ?? fail('the public key is not 32 bytes of hex')
-  const signature = fromHex(item.sig, 64) ?? fail('the signature is not 64 bytes of hex')
+  const publicKey = fromHex(item.k, 32)
+  if (!publicKey) return hashProblem('the public key is not 32 bytes of hex')
+  const signature = fromHex(item.sig, 64)
+  if (!signature) return { kind: 'signature', why: 'the signature is not 64 bytes of hex' }
   const seq = item.seq
-  if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 0) fail('the seq is not an integer')
+  if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 0)
+    return { kind: 'signature', why: 'the seq is not an integer' }
   if (mutableTarget(publicKey, salt) !== hash)
-    fail('the public key and salt do not hash to the key (a salted item needs its salt)')
-  const signed = encodeSignedData({ v: utf8(item.v), seq: seq as number, salt })
-  if (!verifySignature(signature, signed, publicKey)) fail('the signature does not verify')
+    return hashProblem('the public key and salt do not hash to the key (a salted item needs its salt)')
+  const signed = encodeSignedData({ v: utf8(item.v), seq, salt })
+  if (!verifySignature(signature, signed, publicKey)) return { kind: 'signature', why: 'the signature does not verify' }
+  return undefined
+}
+
+/** `itemProblem`, thrown as `ERR_ITEM_INVALID`. */
+export function verifyItem(hash: string, item: DhtItem, salt: Uint8Array | undefined): void {
+  const problem = itemProblem(hash, item, salt)
+  if (problem) throw new GrenacheError('ERR_ITEM_INVALID', `item ${hash}: ${problem.why}`)
 }
 
 let lastSeq = 0

@@ -32,6 +32,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { generate } from '../../codegen/generate.js'
 import { loadSchemas } from '../../codegen/load/load.js'
 import { packageVersion } from '../../runtime/util/package-version.js'
+import { ensureBuilt } from '../helpers/built.js'
 import { type SchemaProject, schemaProject } from '../helpers/codegen.js'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
@@ -146,25 +147,8 @@ function git(p: SchemaProject, ...args: string[]): string {
 // ---------------------------------------------------------------------------------------------
 // Building: dist/ must hold what codegen/ and runtime/ say now.
 
-function newest(dir: string): number {
-  return Math.max(
-    ...readdirSync(join(ROOT, dir), { recursive: true, encoding: 'utf8' }).map(
-      (file) => statSync(join(ROOT, dir, file)).mtimeMs,
-    ),
-  )
-}
-
-/** Builds dist/ when the binary is missing or older than a source of codegen/ or runtime/. */
-function ensureBuilt(): void {
-  if (existsSync(CLI) && statSync(CLI).mtimeMs >= Math.max(newest('codegen'), newest('runtime'))) return
-  const tsc = join(ROOT, 'node_modules/typescript/bin/tsc')
-  try {
-    execFileSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'pipe' })
-  } catch (err) {
-    const { stdout = '', stderr = '' } = err as { stdout?: Buffer | string; stderr?: Buffer | string }
-    throw new Error(`npm run build failed:\n${stdout}${stderr}`, { cause: err })
-  }
-}
+/** dist/ must hold what codegen/ and runtime/ say now. */
+const ensureBuiltCli = (): void => ensureBuilt('dist/codegen/cli.js')
 
 // ---------------------------------------------------------------------------------------------
 // Projects.
@@ -250,7 +234,7 @@ function mtimes(p: SchemaProject, paths: string[]): Record<string, number> {
 
 // Each run is two Node processes loading TypeScript: seconds apiece on a loaded 2-core box.
 describe('grenache-gen (the built binary)', { timeout: 120_000 }, () => {
-  beforeAll(ensureBuilt, 180_000)
+  beforeAll(ensureBuiltCli, 180_000)
   afterAll(() => {
     killAll()
     for (const p of projects) p.remove()

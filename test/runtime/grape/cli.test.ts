@@ -1,11 +1,12 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
+import { type ChildProcess, spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { setTimeout as delay } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { ensureBuilt } from '../../helpers/built.js'
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
 const CLI = join(ROOT, 'dist/runtime/grape/cli.js')
@@ -93,21 +94,10 @@ async function post(url: string, op: string, data: unknown): Promise<string> {
   return response.text()
 }
 
-/** Builds dist/ when it is missing or older than a runtime source, so this file also runs alone. */
-function ensureBuilt(): void {
-  const runtime = join(ROOT, 'runtime')
-  const newest = Math.max(
-    ...readdirSync(runtime, { recursive: true, encoding: 'utf8' }).map(
-      (file) => statSync(join(runtime, file)).mtimeMs,
-    ),
-  )
-  if (existsSync(CLI) && statSync(CLI).mtimeMs >= newest) return
-  const tsc = join(ROOT, 'node_modules/typescript/bin/tsc')
-  execFileSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'pipe' })
-}
+const ensureBuiltCli = (): void => ensureBuilt('dist/runtime/grape/cli.js')
 
 describe('grape (the built binary)', () => {
-  beforeAll(ensureBuilt, 120_000)
+  beforeAll(ensureBuiltCli, 120_000)
   afterEach(killAll)
   afterAll(killAll)
 

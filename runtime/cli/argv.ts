@@ -1,0 +1,104 @@
+import { parseArgs } from 'node:util'
+import { UsageError } from './io.js'
+
+/** One option of a command. */
+export interface OptionSpec {
+  /** Long name, without dashes. */
+  name: string
+  short?: string
+  /** Name of its value in the help (`SALT`); absent for a switch. */
+  value?: string
+  /** May be given several times (values are kept in order). */
+  multiple?: true
+  help: string
+}
+
+/** A parsed command line: options by long name, in the order given, and the operands. */
+export interface CommandLine {
+  /** Every option given, in order: `true` for a switch, the text for an option with a value. */
+  given: { name: string; value: string | true }[]
+  operands: string[]
+  has(name: string): boolean
+  /** The value of the option's last occurrence. */
+  value(name: string): string | undefined
+  values(name: string): string[]
+}
+
+/**
+ * Parses GNU-style: `-s v`, `-sv`, `--salt v`, `--salt=v`, bundled switches (`-mf`), options before
+ * or after the operands, `--` ending the options. A token that reads as a negative number (`-5`,
+ * `-0.3`) is an operand, so readings pass as values. An unknown option, a missing value, or a value
+ * given to a switch is a `UsageError`; nothing unknown ever ends up inside an operand.
+ */
+export function parseCommandLine(argv: readonly string[], specs: readonly OptionSpec[]): CommandLine {
+  const byName = new Map(specs.map((spec) => [spec.name, spec]))
+  const { tokens } = parseArgs({
+    args: [...argv],
+    options: Object.fromEntries(
+      specs.map((spec) => [
+        spec.name,
+        {
+          type: spec.value ? ('string' as const) : ('boolean' as const),
+          ...(spec.short ? { short: spec.short } : {}),
+        },
+      ]),
+    ),
+    strict: false,
+    allowPositionals: true,
+    tokens: true,
+  })
+  const given: CommandLine['given'] = []
+  const operands: string[] = []
+  const numericIndexes = new Set<number>()
+  for (const token of tokens) {
+    if (token.kind === 'positional') {
+      operands.push(token.value)
+      continue
+    }
+    if (token.kind === 'option-terminator') continue
+    const raw = argv[token.index] as string
+    if (/^-\.?\d/.test(raw)) {
+      // parseArgs split `-5.3` into one-letter options; it is one operand.
+      if (!numericIndexes.has(token.index)) operands.push(raw)
+      numericIndexes.add(token.index)
+      continue
+    }
+    const spec = byName.get(token.name)
+    if (!spec) throw new UsageError(`unknown option ${token.rawName}`)
+    if (spec.value) {
+      if (token.value === undefined)
+        throw new UsageError(`option ${display(spec)} needs a value (${spec.value})`)
+      given.push({ name: spec.name, value: token.value })
+    } else {
+      if (token.inlineValue) throw new UsageError(`option ${display(spec)} takes no value`)
+      given.push({ name: spec.name, value: true })
+    }
+  }
+  for (const spec of specs) {
+    if (!spec.multiple && given.filter((g) => g.name === spec.name && g.value !== true).length > 1) {
+      throw new UsageError(`option ${display(spec)} was given more than once`)
+    }
+  }
+  return {
+    given,
+    operands,
+    has: (name) => given.some((g) => g.name === name),
+    value: (name) => given.findLast((g) => g.name === name && g.value !== true)?.value as string | undefined,
+    values: (name) => given.filter((g) => g.name === name && g.value !== true).map((g) => g.value as string),
+  }
+}
+
+/** `-s, --salt` as messages and help show an option. */
+export function display(spec: OptionSpec): string {
+  return spec.short ? `-${spec.short}/--${spec.name}` : `--${spec.name}`
+}
+
+/** The help's option rows. */
+export function optionRows(specs: readonly OptionSpec[]): string[] {
+  const rows = specs.map((spec) => [
+    `${spec.short ? `-${spec.short}, ` : '    '}--${spec.name}${spec.value ? ` ${spec.value}` : ''}`,
+    spec.help,
+  ])
+  const width = Math.max(...rows.map(([left]) => (left as string).length)) + 2
+  return rows.map(([left, right]) => `  ${(left as string).padEnd(width)}${right}`)
+}

@@ -1,0 +1,4 @@
+#!/usr/bin/env node
+import { main } from '../process.js'
+
+main('put')
