@@ -3,7 +3,7 @@ import { GrenacheError, toGrenacheError } from '../errors.js'
 import type { TlsOptions } from '../transport/types.js'
 import { WsSubscriber } from '../transport/ws/index.js'
 import { ZmqSubscriber } from '../transport/zmq/index.js'
-import type { CallOptions } from '../util/deadline.js'
+import { type CallOptions, createDeadline } from '../util/deadline.js'
 import { checkOption } from '../util/validate.js'
 import { type Discovery, type DiscoveryMode, discoveryName } from './discovery.js'
 import { MessageQueue } from './message-queue.js'
@@ -100,11 +100,9 @@ export class SubClient extends EventEmitter<SubClientEvents> implements AsyncIte
   }
 
   async #start(options: CallOptions | undefined): Promise<void> {
-    const signal = AbortSignal.any([
-      AbortSignal.timeout(options?.timeoutMs ?? 10_000),
-      ...(options?.signal ? [options.signal] : []),
-    ])
-    const connected = once(this, 'sub:connected', { signal })
+    // Not AbortSignal.timeout: once garbage-collected it never fires, and start() would hang.
+    const deadline = createDeadline(options, 10_000, `subscribe to ${this.#lookupName}`)
+    const connected = once(this, 'sub:connected', { signal: deadline.signal })
     connected.catch(() => undefined)
     this.#timer = setInterval(() => void this.#refresh(), this.#refreshMs)
     this.#timer.unref()
@@ -121,6 +119,7 @@ export class SubClient extends EventEmitter<SubClientEvents> implements AsyncIte
         lastError ?? new GrenacheError('ERR_TIMEOUT', `no publisher of ${this.#lookupName} could be reached`)
       )
     } finally {
+      deadline.dispose()
       this.off('sub:lookup-error', onLookupError)
     }
   }

@@ -1,4 +1,5 @@
 import { toGrenacheError } from '../../errors.js'
+import { discoveryName } from '../../peer/discovery.js'
 import { SubClient, type SubMessage } from '../../peer/sub-client.js'
 import type { CommandLine } from '../argv.js'
 import { type Command, withLink } from '../command.js'
@@ -76,6 +77,10 @@ export const sub: Command = {
       if (!client) {
         if (context.io.signal.aborted) return EXIT.ok
         const error = toGrenacheError(lastError)
+        if (error.code === 'ERR_LOOKUP_EMPTY') {
+          const names = modes.map((each) => JSON.stringify(discoveryName(name, transport, each))).join(' or ')
+          throw new CommandFailure(`no publisher of ${name} is announced (looked up ${names})`)
+        }
         throw new CommandFailure(`cannot subscribe to ${name}: ${error.message} (${error.code})`)
       }
       return receive(client, context.print, count, limitMs, context.io.signal, json)
@@ -99,8 +104,6 @@ async function receive(
   signal: AbortSignal,
   json: boolean,
 ): Promise<number> {
-  // The client's own timers do not hold the process open; this does, until we are done.
-  const keepAlive = setInterval(() => {}, 1 << 30)
   const onAbort = (): void => void client.close()
   signal.addEventListener('abort', onAbort, { once: true })
   let timedOut = false
@@ -122,7 +125,6 @@ async function receive(
     }
     return EXIT.ok
   } finally {
-    clearInterval(keepAlive)
     if (timer) clearTimeout(timer)
     signal.removeEventListener('abort', onAbort)
     await client.close()
