@@ -59,7 +59,11 @@ export interface ItemProblem {
  * Checks what a Grape returned for `hash` (BEP 44: a requester must): the value's hash for an
  * immutable item; the key, salt and signature for a mutable one. Undefined when it is sound.
  */
-export function itemProblem(hash: string, item: DhtItem, salt: Uint8Array | undefined): ItemProblem | undefined {
+export function itemProblem(
+  hash: string,
+  item: DhtItem,
+  salt: Uint8Array | undefined,
+): ItemProblem | undefined {
   const hashProblem = (why: string): ItemProblem => ({ kind: 'hash', why })
   if (typeof item.v !== 'string') return hashProblem('the value is missing')
   if (item.k === undefined && item.sig === undefined) {
@@ -75,7 +79,8 @@ export function itemProblem(hash: string, item: DhtItem, salt: Uint8Array | unde
   if (mutableTarget(publicKey, salt) !== hash)
     return hashProblem('the public key and salt do not hash to the key (a salted item needs its salt)')
   const signed = encodeSignedData({ v: utf8(item.v), seq, salt })
-  if (!verifySignature(signature, signed, publicKey)) return { kind: 'signature', why: 'the signature does not verify' }
+  if (!verifySignature(signature, signed, publicKey))
+    return { kind: 'signature', why: 'the signature does not verify' }
   return undefined
 }
 

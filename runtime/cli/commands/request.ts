@@ -1,10 +1,9 @@
-import { isGrenacheError, toGrenacheError } from '../../errors.js'
-import type { Link } from '../../link/link.js'
-import { discoveryName } from '../../peer/discovery.js'
+import { toGrenacheError } from '../../errors.js'
 import { type MapResult, RpcClient } from '../../peer/rpc-client.js'
 import type { TransportKind } from '../../transport/types.js'
 import type { CommandLine } from '../argv.js'
-import { type Command, type CommandContext, grapeText, withLink } from '../command.js'
+import { type Command, type CommandContext, withLink } from '../command.js'
+import { findAnnounced } from '../find.js'
 import { GRAPE_OPTIONS } from '../grape-address.js'
 import { CommandFailure, decodeUtf8, EXIT, readAll, UsageError } from '../io.js'
 import {
@@ -117,7 +116,8 @@ async function call(line: CommandLine, context: CommandContext, body: Call): Pro
   const payload = await readPayload(text, context.io.stdin)
   return withLink(line, context, async (link, timeoutMs) => {
     // The lookup first, on its own: its failures are the Grape's, whatever follows is a worker's.
-    const discovery = workers.length > 0 ? 'plain' : await findWorkers(link, key, transport, mode, timeoutMs)
+    const discovery =
+      workers.length > 0 ? 'plain' : await findAnnounced(link, key, transport, mode, timeoutMs, 'worker')
     const client = new RpcClient({
       link: workers.length > 0 ? fixedDiscovery(workers) : link,
       transport,
@@ -133,29 +133,6 @@ async function call(line: CommandLine, context: CommandContext, body: Call): Pro
       await client.close()
     }
   })
-}
-
-/** Which name the workers of `key` are announced under (the Link caches the answer for the call). */
-async function findWorkers(
-  link: Link,
-  key: string,
-  transport: TransportKind,
-  mode: CliDiscovery,
-  timeoutMs: number,
-): Promise<'tagged' | 'plain'> {
-  const modes = mode === 'auto' ? (['tagged', 'plain'] as const) : [mode]
-  for (const each of modes) {
-    try {
-      await link.lookup(discoveryName(key, transport, each), { timeoutMs })
-      return each
-    } catch (err) {
-      if (isGrenacheError(err, 'ERR_LOOKUP_EMPTY')) continue
-      if (isGrenacheError(err) && err.code.startsWith('ERR_GRAPE_')) throw new CommandFailure(grapeText(err))
-      throw err
-    }
-  }
-  const names = modes.map((each) => JSON.stringify(discoveryName(key, transport, each))).join(' or ')
-  throw new CommandFailure(`no worker of ${key} is announced (looked up ${names})`)
 }
 
 async function readPayload(text: string | undefined, stdin: CommandContext['io']['stdin']): Promise<unknown> {

@@ -1,8 +1,8 @@
 import { toGrenacheError } from '../../errors.js'
-import { discoveryName } from '../../peer/discovery.js'
 import { SubClient, type SubMessage } from '../../peer/sub-client.js'
 import type { CommandLine } from '../argv.js'
 import { type Command, withLink } from '../command.js'
+import { findAnnounced } from '../find.js'
 import { GRAPE_OPTIONS } from '../grape-address.js'
 import { CommandFailure, EXIT, UsageError } from '../io.js'
 import { DISCOVERY_OPTION, discoveryMode, TLS_OPTIONS, tlsOptions, transportKind } from '../rpc-options.js'
@@ -51,36 +51,20 @@ export const sub: Command = {
     const json = line.has('json')
 
     return withLink(line, context, async (link, timeoutMs) => {
-      const modes = mode === 'auto' ? (['tagged', 'plain'] as const) : [mode]
-      let client: SubClient | undefined
-      let lastError: unknown
-      for (const discovery of modes) {
-        const candidate = new SubClient({
-          link,
-          name,
-          transport,
-          discovery,
-          ...(tls ? { tls } : {}),
-          ...(topics.length > 0 ? { topics } : {}),
-        })
-        try {
-          await candidate.start({
-            timeoutMs: modes.length > 1 ? Math.ceil(timeoutMs / 2) : timeoutMs,
-            signal: context.io.signal,
-          })
-          client = candidate
-          break
-        } catch (err) {
-          lastError = err
-        }
-      }
-      if (!client) {
+      const discovery = await findAnnounced(link, name, transport, mode, timeoutMs, 'publisher')
+      const client = new SubClient({
+        link,
+        name,
+        transport,
+        discovery,
+        ...(tls ? { tls } : {}),
+        ...(topics.length > 0 ? { topics } : {}),
+      })
+      try {
+        await client.start({ timeoutMs, signal: context.io.signal })
+      } catch (err) {
         if (context.io.signal.aborted) return EXIT.ok
-        const error = toGrenacheError(lastError)
-        if (error.code === 'ERR_LOOKUP_EMPTY') {
-          const names = modes.map((each) => JSON.stringify(discoveryName(name, transport, each))).join(' or ')
-          throw new CommandFailure(`no publisher of ${name} is announced (looked up ${names})`)
-        }
+        const error = toGrenacheError(err)
         throw new CommandFailure(`cannot subscribe to ${name}: ${error.message} (${error.code})`)
       }
       return receive(client, context.print, count, limitMs, context.io.signal, json)
