@@ -32,8 +32,15 @@ export interface CommandLine {
  */
 export function parseCommandLine(argv: readonly string[], specs: readonly OptionSpec[]): CommandLine {
   const byName = new Map(specs.map((spec) => [spec.name, spec]))
+  // parseArgs would split `-5s` into the options -5 and -s; a stand-in that cannot read as an
+  // option keeps every negative number whole, as an operand or as an option's value.
+  const standIn = (index: number) => `\u0000${index}`
+  const restore = (text: string) => {
+    const match = /^\u0000(\d+)$/.exec(text)
+    return match ? (argv[Number(match[1])] as string) : text
+  }
   const { tokens } = parseArgs({
-    args: [...argv],
+    args: argv.map((arg, index) => (/^-\.?\d/.test(arg) ? standIn(index) : arg)),
     options: Object.fromEntries(
       specs.map((spec) => [
         spec.name,
@@ -49,26 +56,18 @@ export function parseCommandLine(argv: readonly string[], specs: readonly Option
   })
   const given: CommandLine['given'] = []
   const operands: string[] = []
-  const numericIndexes = new Set<number>()
   for (const token of tokens) {
     if (token.kind === 'positional') {
-      operands.push(token.value)
+      operands.push(restore(token.value))
       continue
     }
     if (token.kind === 'option-terminator') continue
-    const raw = argv[token.index] as string
-    if (/^-\.?\d/.test(raw)) {
-      // parseArgs split `-5.3` into one-letter options; it is one operand.
-      if (!numericIndexes.has(token.index)) operands.push(raw)
-      numericIndexes.add(token.index)
-      continue
-    }
     const spec = byName.get(token.name)
     if (!spec) throw new UsageError(`unknown option ${token.rawName}`)
     if (spec.value) {
       if (token.value === undefined)
         throw new UsageError(`option ${display(spec)} needs a value (${spec.value})`)
-      given.push({ name: spec.name, value: token.value })
+      given.push({ name: spec.name, value: restore(token.value) })
     } else {
       if (token.inlineValue) throw new UsageError(`option ${display(spec)} takes no value`)
       given.push({ name: spec.name, value: true })

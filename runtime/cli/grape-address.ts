@@ -31,7 +31,7 @@ export function grapeUrl(line: CommandLine, env: NodeJS.ProcessEnv): string {
     const url = parseEnvUrl(fromEnv)
     scheme = url.protocol.slice(0, -1)
     host = url.hostname
-    port = url.port === '' ? (scheme === 'https' ? 443 : 80) : Number(url.port)
+    port = url.port === '' ? (scheme === 'https' ? 443 : 80) : parsePort(url.port, `${GRAPE_ENV} port number`)
   }
   const hostFlag = line.value('grape')
   if (hostFlag !== undefined) {

@@ -12,6 +12,8 @@ export async function* entries(input: NodeJS.ReadableStream, signal: AbortSignal
   signal.addEventListener('abort', stop, { once: true })
   try {
     for await (const line of lines) {
+      // readline still hands over the lines it had buffered when it was closed.
+      if (signal.aborted) return
       const entry = line.replace(/\s*[#;].*$/, '').trim()
       if (entry !== '') yield entry
     }
