@@ -35,10 +35,8 @@ export function parseCommandLine(argv: readonly string[], specs: readonly Option
   // parseArgs would split `-5s` into the options -5 and -s; a stand-in that cannot read as an
   // option keeps every negative number whole, as an operand or as an option's value.
   const standIn = (index: number) => `\u0000${index}`
-  const restore = (text: string) => {
-    const match = /^\u0000(\d+)$/.exec(text)
-    return match ? (argv[Number(match[1])] as string) : text
-  }
+  const restore = (text: string) =>
+    text.startsWith('\u0000') ? (argv[Number(text.slice(1))] as string) : text
   const { tokens } = parseArgs({
     args: argv.map((arg, index) => (/^-\.?\d/.test(arg) ? standIn(index) : arg)),
     options: Object.fromEntries(
