@@ -1,7 +1,7 @@
 /**
  * The CLI suite: what one `grenache` command costs a shell script, spawn to exit, against a Grape
  * on 127.0.0.1. The floor is `node -e 0` (the runtime's own start) and a bare Node script that
- * posts the same lookup with fetch; grenache-cli (bash + curl + jq + C helpers) does not install
+ * posts the same lookup with node:http (and one with fetch); grenache-cli (bash + curl + jq + C helpers) does not install
  * from npm, so it is not in the run. One process at a time, so CPU figures are the process's own.
  */
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Grape } from '../../runtime/grape/grape.js'
 import { Link } from '../../runtime/link/link.js'
+import { RpcServer } from '../../runtime/peer/rpc-server.js'
 import { ensureBuilt } from '../codegen/build.js'
 import { runTracked } from '../codegen/processes.js'
 import { ROOT } from '../lib/children.js'
@@ -27,9 +28,17 @@ interface Scenario {
 const RAW_LOOKUP = `fetch(process.argv[1] + '/lookup', { method: 'POST', body: JSON.stringify({ rid: '1', data: 'bench:cli' }) })
   .then((r) => r.text()).then((t) => process.stdout.write(t + '\\n'))`
 
+const RAW_HTTP_LOOKUP = `const body = JSON.stringify({ rid: '1', data: 'bench:cli' })
+require('node:http').request(process.argv[1] + '/lookup', { method: 'POST', headers: { 'content-length': Buffer.byteLength(body) } }, (res) => {
+  let text = ''; res.on('data', (d) => (text += d)); res.on('end', () => process.stdout.write(text + '\\n'))
+}).end(body)`
+
+const RAW = 'node + node:http /lookup (raw)'
+
 const SCENARIOS: Scenario[] = [
   { name: 'node -e 0 (floor)', args: () => ['-e', '0'] },
-  { name: 'node + fetch /lookup (raw)', args: (url) => ['-e', RAW_LOOKUP, url] },
+  { name: RAW, args: (url) => ['-e', RAW_HTTP_LOOKUP, url] },
+  { name: 'node + fetch /lookup', args: (url) => ['-e', RAW_LOOKUP, url] },
   { name: 'grenache lookup', args: () => [join(BIN, 'grenache-lookup.js'), 'bench:cli'] },
   {
     name: 'grenache get',
@@ -39,6 +48,10 @@ const SCENARIOS: Scenario[] = [
   {
     name: 'grenache put -m (signs)',
     args: () => [join(BIN, 'grenache-put.js'), '-m', '-s', 'bench', 'reading'],
+  },
+  {
+    name: 'grenache request -T ws (lookup + call)',
+    args: () => [join(BIN, 'grenache.js'), 'request', '-T', 'ws', 'bench:cli:echo', '"ping"'],
   },
 ]
 
@@ -99,8 +112,11 @@ export const cliSuite: Suite = {
     })
     await second.start()
     const link = new Link({ grape: url })
+    const echo = new RpcServer({ link, listen: [{ transport: 'ws' }] })
+    echo.handle('bench:cli:echo', (request, reply) => reply(null, request.payload))
     const rounds: Record<string, Figure>[] = []
     try {
+      await echo.start()
       await link.announce('bench:cli', 4000)
       await link.put('Hello World!')
       const env = { PATH: process.env.PATH, HOME: home, GRENACHE_GRAPE: url }
@@ -119,6 +135,7 @@ export const cliSuite: Suite = {
         rounds.push(figures)
       }
     } finally {
+      await echo.close()
       await link.close()
       await second.close()
       await first.close()
@@ -131,7 +148,7 @@ export const cliSuite: Suite = {
 function report(rounds: Record<string, Figure>[], count: number): string {
   const across = (name: string, pick: (figure: Figure) => number) =>
     summarize(rounds.map((round) => pick(round[name] as Figure)))
-  const raw = 'node + fetch /lookup (raw)'
+  const raw = RAW
   const rows = SCENARIOS.map(({ name }) => {
     const wall = across(name, (f) => f.wallP50)
     const ratio = summarize(
@@ -148,8 +165,9 @@ function report(rounds: Record<string, Figure>[], count: number): string {
   return [
     `## CLI: one command, spawn to exit (${count} runs per round, ${rounds.length} round(s), medians over rounds)`,
     '',
-    formatTable(['command', 'wall p50 ms', 'wall p90 ms', 'CPU ms', 'wall / raw fetch'], rows),
+    formatTable(['command', 'wall p50 ms', 'wall p90 ms', 'CPU ms', 'wall / raw'], rows),
     '',
-    'raw = a bare `node -e` that posts the same lookup with fetch: the least a Node CLI can do.',
+    'raw = a bare `node -e` that posts the same lookup with node:http: the least a Node CLI can do.',
+    "The fetch row is the same with Node's fetch, which loads its bundled undici on first use.",
   ].join('\n')
 }

@@ -4,14 +4,8 @@ import { type CommandLine, type OptionSpec, parseCommandLine } from './argv.js'
 import { grapeUrl, timeoutMs } from './grape-address.js'
 import { type CliIo, CommandFailure, write } from './io.js'
 
-/** One `grenache` command. */
+/** What one `grenache` command takes and does (its name and summary are in `registry.ts`). */
 export interface Command {
-  /** `put`: `grenache put`. */
-  name: string
-  /** grenache-cli's name for it, when it has one (`grenache-put`). */
-  alias?: string
-  /** The help's first line, as grenache-cli words it. */
-  summary: string
   /** After the program name in `Usage:`. */
   usage: string
   options: readonly OptionSpec[]
@@ -48,7 +42,8 @@ export async function withLink<T>(
 ): Promise<T> {
   const url = grapeUrl(line, context.io.env)
   const timeout = timeoutMs(line)
-  const link = new Link({ grape: url, requestTimeoutMs: timeout, maxAttempts: 1 })
+  // A command makes a call or two: a connection each, and undici's pool is never loaded.
+  const link = new Link({ grape: url, requestTimeoutMs: timeout, maxAttempts: 1, connections: 0 })
   try {
     return await body(link, timeout)
   } catch (err) {

@@ -2,16 +2,8 @@ import { isGrenacheError } from '../errors.js'
 import { packageVersion } from '../util/package-version.js'
 import { optionRows, parseCommandLine } from './argv.js'
 import type { Command, CommandContext } from './command.js'
-import { announce } from './commands/announce.js'
-import { get } from './commands/get.js'
-import { keygen } from './commands/keygen.js'
-import { lookup } from './commands/lookup.js'
-import { put } from './commands/put.js'
-import { map, request } from './commands/request.js'
-import { sub } from './commands/sub.js'
 import { type CliIo, CommandFailure, EXIT, UsageError, write } from './io.js'
-
-export const COMMANDS: readonly Command[] = [keygen, put, get, lookup, announce, request, map, sub]
+import { COMMANDS, type CommandEntry } from './registry.js'
 
 const COMMON = [
   { name: 'help', short: 'h', help: 'print this help and exit' },
@@ -38,7 +30,7 @@ async function runTop(argv: readonly string[], io: CliIo): Promise<number> {
   const [first, ...rest] = argv
   if (first === undefined || first === '-h' || first === '--help' || first === 'help') {
     const topic = first === 'help' ? COMMANDS.find((each) => each.name === rest[0]) : undefined
-    const text = topic ? helpText(topic, `grenache ${topic.name}`) : topHelp()
+    const text = topic ? helpText(topic, await topic.load(), `grenache ${topic.name}`) : topHelp()
     if (first !== undefined) {
       await write(io.stdout, text)
       return EXIT.ok
@@ -62,11 +54,12 @@ async function runTop(argv: readonly string[], io: CliIo): Promise<number> {
 }
 
 async function runCommand(
-  command: Command,
+  entry: CommandEntry,
   program: string,
   argv: readonly string[],
   io: CliIo,
 ): Promise<number> {
+  const command = await entry.load()
   const context: CommandContext = {
     io,
     program,
@@ -77,7 +70,7 @@ async function runCommand(
     const line = parseCommandLine(argv, [...command.options, ...COMMON])
     // As getopt does: help or version anywhere wins over everything else.
     if (line.has('help')) {
-      await write(io.stdout, helpText(command, program))
+      await write(io.stdout, helpText(entry, command, program))
       return EXIT.ok
     }
     if (line.has('version')) {
@@ -113,11 +106,11 @@ function sentence(text: string): string {
   return /[.!?]$/.test(text) ? text : `${text}.`
 }
 
-export function helpText(command: Command, program: string): string {
+export function helpText(entry: CommandEntry, command: Command, program: string): string {
   const examples = command.examples.map(([line, what]) => [line.replaceAll('$0', program), what] as const)
   const width = Math.max(...examples.map(([line]) => line.length)) + 3
   return [
-    `${program} ${command.summary}`,
+    `${program} ${entry.summary}`,
     '',
     `Usage: ${program} ${command.usage}`,
     '',

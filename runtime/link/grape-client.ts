@@ -1,7 +1,10 @@
 import { randomUUID } from 'node:crypto'
-import { Pool } from 'undici'
+import { type ClientRequest, request as httpRequest, type IncomingMessage } from 'node:http'
+import { request as httpsRequest } from 'node:https'
+import type { Pool } from 'undici'
 import { type ErrorCode, GrenacheError, toGrenacheError } from '../errors.js'
 import { type Deadline, sleep } from '../util/deadline.js'
+import { undiciModule } from '../util/lazy-modules.js'
 
 /** The Grape API operations. */
 export type GrapeOperation = 'announce' | 'lookup' | 'put' | 'get'
@@ -18,23 +21,36 @@ export interface GrapeClientOptions {
   url: URL
   /** Attempts per call, the first included. */
   maxAttempts: number
-  /** Keep-alive connections to the Grape at most. */
+  /**
+   * Keep-alive connections to the Grape at most; 0 opens a connection per call and never loads the
+   * pool (a short-lived process, such as a `grenache` command, makes one or two calls).
+   */
   connections: number
 }
 
+interface Answer {
+  status: number
+  text: string
+}
+
 /**
- * Posts `{rid, data}` to `<grape>/<op>` over a keep-alive pool and decodes the reference Grape's
+ * Posts `{rid, data}` to `<grape>/<op>` over a keep-alive pool (or a connection per call) and decodes the reference Grape's
  * answers: a JSON result with 200, an error as a 200 JSON string, BEP 44 errors as 301/302, and
  * plain-text 413/500s. Every failure becomes a `GrenacheError`.
  */
 export class GrapeClient {
-  readonly #pool: Pool
+  readonly #pool: Pool | undefined
   readonly #basePath: string
   readonly #options: GrapeClientOptions
+  /** The calls in flight on connections of their own, which `close` waits for. */
+  readonly #single = new Map<ClientRequest, Promise<void>>()
 
   constructor(options: GrapeClientOptions) {
     this.#options = options
-    this.#pool = new Pool(options.url.origin, { connections: options.connections, pipelining: 1 })
+    this.#pool =
+      options.connections > 0
+        ? new (undiciModule().Pool)(options.url.origin, { connections: options.connections, pipelining: 1 })
+        : undefined
     this.#basePath = options.url.pathname.replace(/\/+$/, '')
   }
 
@@ -55,11 +71,8 @@ export class GrapeClient {
     }
   }
 
-  async #post(
-    op: GrapeOperation,
-    body: string,
-    deadline: Deadline,
-  ): Promise<{ status: number; text: string }> {
+  async #post(op: GrapeOperation, body: string, deadline: Deadline): Promise<Answer> {
+    if (!this.#pool) return this.#postOnce(op, body, deadline)
     const response = await this.#pool.request({
       method: 'POST',
       path: `${this.#basePath}/${op}`,
@@ -70,13 +83,50 @@ export class GrapeClient {
     return { status: response.statusCode, text: await response.body.text() }
   }
 
-  /** Waits for requests in flight, then closes the connections. */
-  close(): Promise<void> {
-    return this.#pool.close()
+  /** One call on a connection of its own, closed after the answer (`connections: 0`). */
+  #postOnce(op: GrapeOperation, body: string, deadline: Deadline): Promise<Answer> {
+    const { url } = this.#options
+    let request!: ClientRequest
+    const answer = new Promise<Answer>((resolve, reject) => {
+      request = (url.protocol === 'https:' ? httpsRequest : httpRequest)(
+        {
+          host: url.hostname.replace(/^\[|\]$/g, ''),
+          port: url.port || (url.protocol === 'https:' ? 443 : 80),
+          path: `${this.#basePath}/${op}`,
+          method: 'POST',
+          agent: false,
+          headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+          signal: deadline.signal,
+        },
+        (response: IncomingMessage) => {
+          const chunks: Buffer[] = []
+          response.on('data', (chunk: Buffer) => chunks.push(chunk))
+          response.on('end', () =>
+            resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }),
+          )
+          response.on('error', reject)
+        },
+      )
+      request.on('error', reject)
+      request.end(body)
+    })
+    const forget = (): void => {
+      this.#single.delete(request)
+    }
+    this.#single.set(request, answer.then(forget, forget))
+    return answer
   }
 
-  destroy(): Promise<void> {
-    return this.#pool.destroy()
+  /** Waits for requests in flight, then closes the connections. */
+  async close(): Promise<void> {
+    await Promise.all([this.#pool?.close(), ...this.#single.values()])
+  }
+
+  /** Closes the connections now, failing the calls in flight. */
+  async destroy(): Promise<void> {
+    for (const request of this.#single.keys())
+      request.destroy(new GrenacheError('ERR_CLOSED', 'Grape client destroyed'))
+    await Promise.all([this.#pool?.destroy(), ...this.#single.values()])
   }
 }
 

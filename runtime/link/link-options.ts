@@ -18,7 +18,10 @@ export interface LinkOptions {
   announceIntervalMs?: number
   /** Default deadline for the first announce of `startAnnouncing`, in ms. Default 10000. */
   announceTimeoutMs?: number
-  /** Keep-alive connections to the Grape at most. Default 8. */
+  /**
+   * Keep-alive connections to the Grape at most. Default 8. 0: a new connection for each call,
+   * closed after it, and the pool is never loaded: for a process that makes a call or two and exits.
+   */
   connections?: number
 }
 
@@ -69,6 +72,6 @@ export function resolveLinkOptions(options: LinkOptions): ResolvedLinkOptions {
       HOUR_MS,
     ),
     announceTimeoutMs: check.integer('announceTimeoutMs', options.announceTimeoutMs ?? 10_000, 1, HOUR_MS),
-    connections: check.integer('connections', options.connections ?? 8, 1, 1024),
+    connections: check.integer('connections', options.connections ?? 8, 0, 1024),
   }
 }

@@ -5,9 +5,6 @@ import { EXIT, UsageError } from '../io.js'
 import { entries } from '../lines.js'
 
 export const announce: Command = {
-  name: 'announce',
-  alias: 'grenache-announce',
-  summary: 'announces services to the DHT',
   usage: '[OPTION]... [SERVICE,PORT]...',
   options: [
     { name: 'delimiter', short: 'd', value: 'D', help: 'what separates service and port (default ",")' },

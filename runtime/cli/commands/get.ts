@@ -8,9 +8,6 @@ import { checkSalt } from '../values.js'
 const OUTPUTS = ['value', 'raw', 'id', 'write'] as const
 
 export const get: Command = {
-  name: 'get',
-  alias: 'grenache-get',
-  summary: 'sends a GET request to the DHT',
   usage: '[OPTION]... HASH',
   options: [
     { name: 'value', short: 'v', help: 'print the value (the default)' },

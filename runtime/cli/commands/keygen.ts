@@ -3,9 +3,6 @@ import { EXIT, UsageError } from '../io.js'
 import { generateKeyFiles } from '../keys.js'
 
 export const keygen: Command = {
-  name: 'keygen',
-  alias: 'grenache-keygen',
-  summary: 'generates and manages authentication keys',
   usage: '[OPTION]...',
   options: [{ name: 'force', short: 'f', help: 'overwrite the existing key pair' }],
   examples: [

@@ -8,9 +8,6 @@ import { entries } from '../lines.js'
 const SELECTIONS = ['all', 'first', 'last', 'random'] as const
 
 export const lookup: Command = {
-  name: 'lookup',
-  alias: 'grenache-lookup',
-  summary: 'finds the peers that expose a service',
   usage: '[OPTION]... SERVICE...',
   options: [
     { name: 'all', short: 'a', help: 'print every peer, on one line separated by spaces' },

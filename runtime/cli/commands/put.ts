@@ -6,9 +6,6 @@ import { readSigner } from '../keys.js'
 import { checkSalt, checkValue, parseCounter, readValue } from '../values.js'
 
 export const put: Command = {
-  name: 'put',
-  alias: 'grenache-put',
-  summary: 'sends a PUT request to the DHT',
   usage: '[OPTION]... VALUE...',
   options: [
     { name: 'mutable', short: 'm', help: 'store a mutable item, signed with ~/.grenache-cli/key' },

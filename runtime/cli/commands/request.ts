@@ -41,8 +41,6 @@ const NOTES = [
 ]
 
 export const request: Command = {
-  name: 'request',
-  summary: 'sends a request to one worker of a service and prints its answer as JSON',
   usage: '[OPTION]... SERVICE [JSON]',
   options: RPC_OPTIONS,
   examples: [
@@ -59,8 +57,6 @@ export const request: Command = {
 }
 
 export const map: Command = {
-  name: 'map',
-  summary: 'sends a request to every worker of a service and prints one line per worker',
   usage: '[OPTION]... SERVICE [JSON]',
   options: [
     ...RPC_OPTIONS.slice(0, 2),

@@ -10,8 +10,6 @@ import { DISCOVERY_OPTION, discoveryMode, TLS_OPTIONS, tlsOptions, transportKind
 const KINDS = ['ws', 'wss', 'zmq'] as const
 
 export const sub: Command = {
-  name: 'sub',
-  summary: 'prints what the publishers of a name send, one message per line',
   usage: '[OPTION]... NAME',
   options: [
     { name: 'transport', short: 'T', value: 'KIND', help: 'ws (default), wss or zmq' },

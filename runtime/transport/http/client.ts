@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto'
 import { gzip } from 'node:zlib'
-import { Pool } from 'undici'
+import type { Pool } from 'undici'
 import { GrenacheError } from '../../errors.js'
+import { undiciModule } from '../../util/lazy-modules.js'
 import { checkOption, show } from '../../util/validate.js'
 import { encodeRequest } from '../envelope.js'
 import type { ClientTransport, ClientTransportOptions, TransportRequestOptions } from '../types.js'
@@ -129,7 +130,7 @@ export class HttpClientTransport implements ClientTransport {
 
   #addWorker(address: string): Worker {
     const origin = workerOrigin(this.kind, address)
-    const pool = new Pool(origin, {
+    const pool = new (undiciModule().Pool)(origin, {
       connections: this.#connections,
       pipelining: 1,
       connectTimeout: this.#connectTimeoutMs,

@@ -8,8 +8,10 @@ import { createServer as createHttpsServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
 import type { PeerCertificate, TLSSocket } from 'node:tls'
 import { debuglog } from 'node:util'
-import WebSocket, { WebSocketServer } from 'ws'
+import type WebSocket from 'ws'
+import type { WebSocketServer } from 'ws'
 import { toGrenacheError } from '../../errors.js'
+import { WS_STATE, wsModule } from '../../util/lazy-modules.js'
 import type { TlsOptions } from '../types.js'
 import { pickTls, type WsKind } from './options.js'
 
@@ -76,7 +78,7 @@ export class WsEndpoint {
     this.server.on('tlsClientError', (err: Error) => {
       debug('%s: TLS client error: %s', options.kind, err.message)
     })
-    this.wss = new WebSocketServer({
+    this.wss = new (wsModule().WebSocketServer)({
       server: this.server,
       perMessageDeflate: false,
       maxPayload: options.maxPayload,
@@ -137,14 +139,14 @@ export function peerCertificate(request: IncomingMessage): PeerCertificate | und
 }
 
 function closeSocket(socket: WebSocket): Promise<void> {
-  if (socket.readyState === WebSocket.CLOSED) return Promise.resolve()
+  if (socket.readyState === WS_STATE.CLOSED) return Promise.resolve()
   return new Promise((resolve) => {
     const timer = setTimeout(() => socket.terminate(), CLOSE_GRACE_MS)
     socket.once('close', () => {
       clearTimeout(timer)
       resolve()
     })
-    if (socket.readyState === WebSocket.OPEN) socket.close(1001, 'closing')
+    if (socket.readyState === WS_STATE.OPEN) socket.close(1001, 'closing')
     else socket.terminate()
   })
 }

@@ -1,7 +1,9 @@
 import { EventEmitter } from 'node:events'
 import { debuglog } from 'node:util'
-import WebSocket, { type ClientOptions, type RawData } from 'ws'
+import type WebSocket from 'ws'
+import type { ClientOptions, RawData } from 'ws'
 import { GrenacheError } from '../../errors.js'
+import { WS_STATE, wsModule } from '../../util/lazy-modules.js'
 import { dialOptions, handshakeError, wsUrl } from './dial.js'
 import {
   type ResolvedSubscriberOptions,
@@ -116,7 +118,7 @@ export class WsSubscriber extends EventEmitter<WsSubscriberEvents> implements As
   }
 
   #connect(): void {
-    const socket = new WebSocket(this.#url, this.#dial)
+    const socket = new (wsModule().WebSocket)(this.#url, this.#dial)
     this.#socket = socket
     let failure: GrenacheError | undefined
     socket.on('open', () => {
@@ -179,14 +181,14 @@ export class WsSubscriber extends EventEmitter<WsSubscriberEvents> implements As
     if (this.#timer) clearTimeout(this.#timer)
     this.#timer = undefined
     const socket = this.#socket
-    if (socket && socket.readyState !== WebSocket.CLOSED) {
+    if (socket && socket.readyState !== WS_STATE.CLOSED) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(() => socket.terminate(), 1000)
         socket.once('close', () => {
           clearTimeout(timer)
           resolve()
         })
-        if (socket.readyState === WebSocket.OPEN) socket.close(1000)
+        if (socket.readyState === WS_STATE.OPEN) socket.close(1000)
         else socket.terminate()
       })
     }

@@ -1,7 +1,8 @@
 import { setTimeout as delay, setImmediate as nextTurn } from 'node:timers/promises'
 import { debuglog } from 'node:util'
-import { Dealer } from 'zeromq'
+import type { Dealer } from 'zeromq'
 import { GrenacheError } from '../../errors.js'
+import { zmqModule } from '../../util/lazy-modules.js'
 import { decodeReply, peekRequestId } from '../envelope.js'
 import { PendingRequests } from '../pending.js'
 import type { Endpoint } from './endpoint.js'
@@ -67,7 +68,7 @@ export class DealerConnection {
     this.#maxPayloadBytes = options.maxPayloadBytes
     this.#onDead = options.onDead
     this.pending = new PendingRequests(this.#what)
-    this.#socket = new Dealer({
+    this.#socket = new (zmqModule().Dealer)({
       linger: 0,
       immediate: true,
       sendHighWaterMark: 0,

@@ -1,6 +1,7 @@
 import { debuglog } from 'node:util'
-import { Publisher } from 'zeromq'
+import type { Publisher } from 'zeromq'
 import { GrenacheError, toGrenacheError } from '../../errors.js'
+import { zmqModule } from '../../util/lazy-modules.js'
 import { bindEndpoint, endpointPort } from './endpoint.js'
 import {
   type ResolvedPublisherOptions,
@@ -32,7 +33,7 @@ export class ZmqPublisher {
   constructor(options: ZmqPublisherOptions) {
     this.options = resolvePublisherOptions(options)
     const endpoint = bindEndpoint(this.options.host, this.options.port)
-    this.#socket = new Publisher({
+    this.#socket = new (zmqModule().Publisher)({
       linger: LINGER_MS,
       // A Pub never blocks (it drops for a subscriber at its high-water mark), so no send is pending.
       sendTimeout: 0,

@@ -1,6 +1,7 @@
 import { debuglog } from 'node:util'
-import { Router } from 'zeromq'
+import type { Router } from 'zeromq'
 import { GrenacheError, toGrenacheError } from '../../errors.js'
+import { zmqModule } from '../../util/lazy-modules.js'
 import { decodeRequest, encodeReply, peekRequestId } from '../envelope.js'
 import type { Reply, RequestHandler, ServerTransport } from '../types.js'
 import { bindEndpoint, endpointPort } from './endpoint.js'
@@ -68,7 +69,7 @@ export class ZmqServerTransport implements ServerTransport {
   async #listen(handler: RequestHandler): Promise<number> {
     const { host, port, maxPayloadBytes } = this.options
     const endpoint = bindEndpoint(host, port)
-    const router = new Router({
+    const router = new (zmqModule().Router)({
       linger: LINGER_MS,
       // A Router never blocks (it drops what it cannot queue): with no send timeout and no
       // high-water mark, every reply is queued at once and no send is ever pending.

@@ -1,7 +1,8 @@
 import { EventEmitter } from 'node:events'
 import { debuglog } from 'node:util'
-import { Subscriber } from 'zeromq'
+import type { Subscriber } from 'zeromq'
 import { GrenacheError } from '../../errors.js'
+import { zmqModule } from '../../util/lazy-modules.js'
 import { dialEndpoint } from './endpoint.js'
 import {
   type ResolvedSubscriberOptions,
@@ -47,7 +48,7 @@ export class ZmqSubscriber extends EventEmitter<ZmqSubscriberEvents> implements 
   constructor(options?: ZmqSubscriberOptions) {
     super()
     this.options = resolveSubscriberOptions(options)
-    this.#socket = new Subscriber({
+    this.#socket = new (zmqModule().Subscriber)({
       linger: 0,
       reconnectInterval: this.options.reconnectIntervalMs,
       reconnectMaxInterval: this.options.reconnectMaxIntervalMs,

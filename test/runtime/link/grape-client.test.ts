@@ -189,8 +189,8 @@ describe('GrapeClient', () => {
     return { url: `http://127.0.0.1:${port}`, requests }
   }
 
-  function client(url: string, maxAttempts = 3): GrapeClient {
-    const c = new GrapeClient({ url: new URL(url), maxAttempts, connections: 2 })
+  function clientOf(url: string, maxAttempts: number, connections: number): GrapeClient {
+    const c = new GrapeClient({ url: new URL(url), maxAttempts, connections })
     cleanups.push(() => c.destroy())
     return c
   }
@@ -211,7 +211,12 @@ describe('GrapeClient', () => {
     }
   }
 
-  describe('call()', () => {
+  describe.each([
+    ['a pool of 2 connections', 2],
+    ['a connection per call', 0],
+  ])('call() over %s', (_, connections) => {
+    const client = (url: string, maxAttempts = 3) => clientOf(url, maxAttempts, connections)
+
     it('posts {rid, data} as JSON to <grape path>/<op> and decodes the answer', async () => {
       const grape = await serve((_req, res) => res.end('["127.0.0.1:1"]'))
       const c = client(`${grape.url}/prefix/`)
@@ -281,6 +286,34 @@ describe('GrapeClient', () => {
       await expect.poll(() => grape.requests.length, { timeout: 10_000 }).toBe(1)
       controller.abort(why)
       await expect(pending).rejects.toMatchObject({ code: 'ERR_ABORTED', cause: why })
+    })
+
+    it('close() waits for the call in flight', async () => {
+      let answer: (() => void) | undefined
+      const grape = await serve((_req, res) => {
+        answer = () => res.end('["127.0.0.1:1"]')
+      })
+      const c = client(grape.url)
+      const pending = call(c, 'lookup', 'svc', 'idempotent')
+      await expect.poll(() => grape.requests.length, { timeout: 10_000 }).toBe(1)
+      let closed = false
+      const closing = c.close().then(() => {
+        closed = true
+      })
+      await new Promise((resolve) => setTimeout(resolve, 50))
+      expect(closed).toBe(false)
+      answer?.()
+      expect(await pending).toEqual(['127.0.0.1:1'])
+      await closing
+    })
+
+    it('destroy() fails the call in flight', async () => {
+      const grape = await serve(() => undefined)
+      const c = client(grape.url, 1)
+      const pending = call(c, 'lookup', 'svc', 'idempotent').catch((e: unknown) => e)
+      await expect.poll(() => grape.requests.length, { timeout: 10_000 }).toBe(1)
+      await c.destroy()
+      expect(await pending).toMatchObject({ code: 'ERR_CLOSED' })
     })
   })
 })

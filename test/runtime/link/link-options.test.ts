@@ -52,6 +52,10 @@ describe('resolveLinkOptions()', () => {
     expect(resolveLinkOptions(options)).toEqual({ ...options, grape: new URL(options.grape) })
   })
 
+  it('keeps connections: 0 (a connection per call)', () => {
+    expect(resolveLinkOptions({ grape: 'http://127.0.0.1:30001', connections: 0 }).connections).toBe(0)
+  })
+
   describe('grape', () => {
     it('keeps a path prefix', () => {
       expect(resolveLinkOptions({ grape: 'http://127.0.0.1:30001/grape/' }).grape.pathname).toBe('/grape/')
@@ -88,9 +92,9 @@ describe('resolveLinkOptions()', () => {
     ['announceIntervalMs', 99, `must be an integer from 100 to ${HOUR_MS}`],
     ['announceIntervalMs', HOUR_MS + 1, `must be an integer from 100 to ${HOUR_MS}`],
     ['announceTimeoutMs', 0, `must be an integer from 1 to ${HOUR_MS}`],
-    ['connections', 0, 'must be an integer from 1 to 1024'],
-    ['connections', 1025, 'must be an integer from 1 to 1024'],
-    ['connections', Number.NaN, 'must be an integer from 1 to 1024'],
+    ['connections', -1, 'must be an integer from 0 to 1024'],
+    ['connections', 1025, 'must be an integer from 0 to 1024'],
+    ['connections', Number.NaN, 'must be an integer from 0 to 1024'],
   ])('rejects %s = %j with ERR_INVALID_OPTION naming the option and the rule', (name, value, rule) => {
     const err = thrown(() => resolveWith({ [name]: value }))
     expect(err.code).toBe('ERR_INVALID_OPTION')
