@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { type OptionSpec, optionRows, parseCommandLine } from '../../../runtime/cli/argv.js'
-import { UsageError } from '../../../runtime/cli/io.js'
+import { usageError as messageOf } from '../../helpers/usage-error.js'
 
 const SPECS: readonly OptionSpec[] = [
   { name: 'mutable', short: 'm', help: 'mutable item' },
@@ -13,13 +13,7 @@ const parse = (...argv: string[]) => parseCommandLine(argv, SPECS)
 
 /** The UsageError message `argv` is rejected with. */
 function usageError(...argv: string[]): string {
-  try {
-    parse(...argv)
-  } catch (err) {
-    expect(err).toBeInstanceOf(UsageError)
-    return (err as Error).message
-  }
-  throw new Error('expected a UsageError')
+  return messageOf(() => parse(...argv))
 }
 
 describe('parseCommandLine', () => {

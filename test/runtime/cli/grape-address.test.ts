@@ -2,21 +2,11 @@ import { describe, expect, it } from 'vitest'
 import { parseCommandLine } from '../../../runtime/cli/argv.js'
 import { GRAPE_ENV, GRAPE_OPTIONS, grapeUrl, timeoutMs } from '../../../runtime/cli/grape-address.js'
 import { UsageError } from '../../../runtime/cli/io.js'
+import { usageError } from '../../helpers/usage-error.js'
 
 const line = (...argv: string[]) => parseCommandLine(argv, GRAPE_OPTIONS)
 const url = (argv: string[], grape?: string) =>
   grapeUrl(line(...argv), grape === undefined ? {} : { [GRAPE_ENV]: grape })
-
-/** The UsageError message `fn` throws. */
-function usageError(fn: () => unknown): string {
-  try {
-    fn()
-  } catch (err) {
-    expect(err).toBeInstanceOf(UsageError)
-    return (err as Error).message
-  }
-  throw new Error('expected a UsageError')
-}
 
 describe('grapeUrl', () => {
   it("defaults to grenache-cli's 127.0.0.1:30002", () => {

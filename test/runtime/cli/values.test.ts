@@ -2,6 +2,7 @@ import { Readable } from 'node:stream'
 import { describe, expect, it } from 'vitest'
 import { UsageError } from '../../../runtime/cli/io.js'
 import { checkSalt, checkValue, parseCounter, readValue } from '../../../runtime/cli/values.js'
+import { usageError } from '../../helpers/usage-error.js'
 
 /** A stdin made of `chunks`; a TTY when `tty` is set. */
 function stdin(chunks: (string | Buffer)[], tty = false): Readable & { isTTY?: boolean } {
@@ -10,17 +11,6 @@ function stdin(chunks: (string | Buffer)[], tty = false): Readable & { isTTY?: b
   )
   if (tty) stream.isTTY = true
   return stream
-}
-
-/** The UsageError message `fn` throws. */
-function usageError(fn: () => unknown): string {
-  try {
-    fn()
-  } catch (err) {
-    expect(err).toBeInstanceOf(UsageError)
-    return (err as Error).message
-  }
-  throw new Error('expected a UsageError')
 }
 
 describe('readValue', () => {
