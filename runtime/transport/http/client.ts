@@ -40,6 +40,8 @@ const GZIP_HEADERS = ['grc-compress', 'gzip']
 interface Worker extends CallTarget {
   readonly pool: Pool
   connected: number
+  /** Calls whose body is being gzipped: not yet dispatched, so not in the pool's stats. */
+  gzipping: number
 }
 
 /**
@@ -55,6 +57,8 @@ export class HttpClientTransport implements ClientTransport {
   readonly #maxPayloadBytes: number
   readonly #connectTimeoutMs: number
   readonly #tls: ClientTlsOptions | undefined
+  /** Pools dropped while idle, still closing: `close()` waits for them. */
+  readonly #dropping = new Set<Promise<void>>()
   #closing: Promise<void> | undefined
 
   constructor(options: HttpClientTransportOptions = {}) {
@@ -111,11 +115,17 @@ export class HttpClientTransport implements ClientTransport {
     return worker !== undefined && worker.connected > 0
   }
 
+  /** Workers that have a pool right now: one is dropped once it has no connection and no call. */
+  get poolCount(): number {
+    return this.#workers.size
+  }
+
   /** Lets requests in flight finish, then closes every connection. Idempotent. */
   close(): Promise<void> {
-    this.#closing ??= Promise.all([...this.#workers.values()].map((worker) => worker.pool.close())).then(
-      () => undefined,
-    )
+    this.#closing ??= Promise.all([
+      ...[...this.#workers.values()].map((worker) => worker.pool.close()),
+      ...this.#dropping,
+    ]).then(() => undefined)
     return this.#closing
   }
 
@@ -139,6 +149,7 @@ export class HttpClientTransport implements ClientTransport {
     const worker: Worker = {
       pool,
       connected: 0,
+      gzipping: 0,
       label: `${this.kind} ${address}`,
       maxPayloadBytes: this.#maxPayloadBytes,
       compress: this.#compress,
@@ -148,14 +159,36 @@ export class HttpClientTransport implements ClientTransport {
     })
     pool.on('disconnect', () => {
       worker.connected--
+      this.#dropIfIdle(address, worker)
     })
+    pool.on('connectionError', () => this.#dropIfIdle(address, worker))
     this.#workers.set(address, worker)
     return worker
+  }
+
+  /**
+   * Forgets the pool of a worker that has no connection left and no call, so that a long-lived
+   * client does not keep a pool for every worker it ever called (workers come and go on new ports).
+   * Every pool ends that way: its last connection closes (keep-alive timeout, worker gone) or its
+   * connect fails, and undici settles the calls before the event handlers see the next tick.
+   */
+  #dropIfIdle(address: string, worker: Worker): void {
+    setImmediate(() => {
+      if (worker.connected > 0 || worker.gzipping > 0 || worker.pool.stats.size > 0) return
+      if (this.#closing !== undefined) return
+      if (this.#workers.get(address) !== worker) return
+      this.#workers.delete(address)
+      const closing = worker.pool.close().catch(() => undefined)
+      this.#dropping.add(closing)
+      void closing.then(() => this.#dropping.delete(closing))
+    })
   }
 }
 
 function sendGzipped(worker: Worker, body: string, call: HttpCall): void {
+  worker.gzipping++
   gzip(body, (err, compressed) => {
+    worker.gzipping--
     if (err) call.fail(httpTransportError(err, `${worker.label}: gzip of the request`))
     else if (!call.settled) {
       worker.pool.dispatch({ method: 'POST', path: '/', headers: GZIP_HEADERS, body: compressed }, call)

@@ -415,6 +415,53 @@ describe('HttpClientTransport', () => {
     })
   })
 
+  describe('pools of workers that went away', () => {
+    it('drops the pool of a worker whose connection closed, and calls it again with a new one', async () => {
+      const own = new HttpClientTransport()
+      const worker = await startServer(echo)
+      await own.request(worker.address, 'k', 1, { timeoutMs: 5000 })
+      expect(own.poolCount).toBe(1)
+      expect(own.isWarm(worker.address)).toBe(true)
+      await worker.server.close()
+      await vi.waitFor(() => expect(own.poolCount).toBe(0), { timeout: 5000 })
+      expect(own.isWarm(worker.address)).toBe(false)
+      const again = await startServer(echo)
+      await expect(own.request(again.address, 'k', 2, { timeoutMs: 5000 })).resolves.toEqual({
+        key: 'k',
+        payload: 2,
+      })
+      await own.close()
+      await again.server.close()
+    })
+
+    it('drops the pools of workers that refused, so many dead addresses leave nothing behind', async () => {
+      const own = new HttpClientTransport()
+      const ports = await Promise.all([1, 2, 3, 4, 5].map(() => closedPort()))
+      const codes = await Promise.all(
+        ports.map((port) => code(own.request(`127.0.0.1:${port}`, 'k', 1, { timeoutMs: 5000 }))),
+      )
+      expect(codes).toEqual(ports.map(() => 'ERR_CONNECTION_REFUSED'))
+      await vi.waitFor(() => expect(own.poolCount).toBe(0), { timeout: 5000 })
+      await own.close()
+    })
+
+    it('keeps the pool of a worker with a call in flight', async () => {
+      const own = new HttpClientTransport({ compress: true })
+      const release: Array<() => void> = []
+      const worker = await startServer((request, reply) => {
+        release.push(() => reply(null, request.payload))
+      })
+      const first = own.request(worker.address, 'k', 'a', { timeoutMs: 10_000 })
+      await vi.waitFor(() => expect(release).toHaveLength(1), { timeout: 5000 })
+      await delay(50)
+      expect(own.poolCount).toBe(1)
+      release.shift()?.()
+      await expect(first).resolves.toBe('a')
+      await own.close()
+      await worker.server.close()
+    })
+  })
+
   describe('options', () => {
     it.each([
       ['connections', { connections: 0 }],
