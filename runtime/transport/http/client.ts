@@ -72,6 +72,8 @@ export class HttpClientTransport implements ClientTransport {
       1,
     )
     this.#connectTimeoutMs = checkOption.integer('connectTimeoutMs', options.connectTimeoutMs ?? 10_000, 1)
+    // Loaded now rather than at the first call: a service builds its clients at start-up.
+    undiciModule()
   }
 
   request(

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { setTimeout as delay } from 'node:timers/promises'
 import type { ClientOptions } from 'ws'
 import { GrenacheError } from '../../errors.js'
+import { wsModule } from '../../util/lazy-modules.js'
 import { encodeRequest } from '../envelope.js'
 import type { ClientTransport, TransportRequestOptions } from '../types.js'
 import { type WsClientStats, WsConnection } from './connection.js'
@@ -40,6 +41,8 @@ export class WsClientTransport implements ClientTransport {
     this.options = resolveClientOptions(options)
     this.kind = this.options.kind
     this.#dial = dialOptions(this.options.tls, this.options.maxPayloadBytes, this.options.connectTimeoutMs)
+    // Loaded now rather than at the first call: a service builds its clients at start-up.
+    wsModule()
   }
 
   /** Replies this client dropped: undecodable frames, and replies nobody waited for. */

@@ -1,5 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises'
 import { GrenacheError } from '../../errors.js'
+import { zmqModule } from '../../util/lazy-modules.js'
 import { encodeRequest } from '../envelope.js'
 import type { ClientTransport, TransportRequestOptions } from '../types.js'
 import { DealerConnection } from './connection.js'
@@ -30,6 +31,8 @@ export class ZmqClientTransport implements ClientTransport {
 
   constructor(options?: ZmqClientTransportOptions) {
     this.options = resolveClientOptions(options)
+    // Loaded now rather than at the first call: a service builds its clients at start-up.
+    zmqModule()
   }
 
   request(

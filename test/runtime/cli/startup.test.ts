@@ -55,11 +55,10 @@ await link.close()`
     ['ws', ['ws']],
     ['http', ['undici']],
     ['zmq', ['zeromq']],
-  ])('a %s client loads only its own package when it first calls', (transport, packages) => {
+  ])('a %s client loads only its own package, when it is built', (transport, packages) => {
     const script = `const { RpcClient } = await import(${JSON.stringify(dist('runtime/peer/rpc-client.js'))})
-const link = { lookup: async () => ['127.0.0.1:1'], startAnnouncing: async () => {}, stopAnnouncing: () => false }
-const client = new RpcClient({ transport: '${transport}', link, retry: 0, timeoutMs: 2000 })
-await client.request('svc', 'x').catch(() => {})
+const link = { lookup: async () => [], startAnnouncing: async () => {}, stopAnnouncing: () => false }
+const client = new RpcClient({ transport: '${transport}', link })
 await client.close()`
     expect(loadedPackages(script)).toEqual(packages)
   })
