@@ -7,9 +7,9 @@ import type * as Zmq from 'zeromq'
 const require = createRequire(import.meta.url)
 
 /**
- * undici, ws and zeromq are loaded on first use, not when the runtime is imported: loading them
- * takes about 120, 60 and 30 ms (zeromq also loads a native addon), which a process that never
- * speaks that protocol should not pay: a `grenache` command, a worker that only serves ws.
+ * undici, ws and zeromq are loaded when a transport needs them, not when the runtime is imported:
+ * loading them takes about 120, 60 and 30 ms (zeromq also loads a native addon), which a process
+ * that never speaks that protocol should not pay: a `grenache` command, a worker that only serves ws.
  */
 let undici: typeof Undici | undefined
 let ws: { WebSocket: typeof WebSocket; WebSocketServer: typeof WebSocketServer } | undefined
