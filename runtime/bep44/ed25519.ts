@@ -6,6 +6,22 @@ import { GrenacheError } from '../errors.js'
 ed.hashes.sha512 = (message) => new Uint8Array(createHash('sha512').update(message).digest())
 
 const L = 2n ** 252n + 27742317777372353535851937790883648493n
+const MINUS_G = ed.Point.BASE.negate()
+let baseMultiplies = 0
+
+/**
+ * k·G. noble's first multiply of G builds a 4224-point table (about 35 ms), which pays off from a
+ * process's third multiply on; a process that signs once (`grenache put -m`) makes two (the public
+ * key and the nonce point). Those go through noble's constant-time ladder on −G instead, as noble
+ * multiplies any other point: (L − k)·(−G) = k·G.
+ */
+function baseMultiply(k: bigint): ed.Point {
+  if (baseMultiplies < 2) {
+    baseMultiplies++
+    return MINUS_G.multiply(L - k)
+  }
+  return ed.Point.BASE.multiply(k)
+}
 
 /** Signs BEP 44 data with one ed25519 key. */
 export interface Signer {
@@ -72,13 +88,13 @@ function expandedSigner(expanded: Uint8Array): Signer {
   const scalar = ed.etc.mod(bytesToNumberLE(expanded.subarray(0, 32)), L)
   if (scalar === 0n) throw new GrenacheError('ERR_INVALID_ARGUMENT', 'the expanded secret key is zero')
   const prefix = Uint8Array.from(expanded.subarray(32))
-  const publicKey = ed.Point.BASE.multiply(scalar).toBytes()
+  const publicKey = baseMultiply(scalar).toBytes()
   return {
     publicKey,
     sign(message) {
       // RFC 8032 §5.1.6 from step 2, with the expanded key standing in for SHA-512(seed).
       const r = ed.etc.mod(bytesToNumberLE(sha512(prefix, message)), L)
-      const R = ed.Point.BASE.multiply(r).toBytes()
+      const R = baseMultiply(r).toBytes()
       const k = ed.etc.mod(bytesToNumberLE(sha512(R, publicKey, message)), L)
       const S = ed.etc.mod(r + k * scalar, L)
       return Buffer.concat([R, numberToBytesLE(S, 32)])

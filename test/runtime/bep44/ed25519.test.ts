@@ -60,6 +60,19 @@ function flipBit(bytes: Uint8Array, index: number, bit = 0): Uint8Array {
   return copy
 }
 
+// First in the file: a process's first two multiplies of G take the ladder, the rest noble's table.
+describe('the first signature of a process', () => {
+  it('has the same key and signature through the ladder as through the table', () => {
+    const first = createSigner(EXPANDED_SECRET)
+    const once = toHex(first.sign(CASE1_MESSAGE))
+    const later = createSigner(EXPANDED_SECRET)
+    expect(toHex(first.publicKey)).toBe(toHex(PUBLIC_KEY))
+    expect(toHex(later.publicKey)).toBe(toHex(PUBLIC_KEY))
+    expect(once).toBe(CASE1_SIG)
+    expect(toHex(later.sign(CASE1_MESSAGE))).toBe(CASE1_SIG)
+  })
+})
+
 describe('createSigner()', () => {
   describe("with grenache-cli's 64-byte expanded key (BEP 44 vectors)", () => {
     it('derives the vector public key', () => {
