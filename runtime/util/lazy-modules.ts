@@ -33,6 +33,3 @@ export function zmqModule(): typeof Zmq {
   zmq ??= require('zeromq') as typeof Zmq
   return zmq
 }
-
-/** `WebSocket.readyState` values, without loading ws. */
-export const WS_STATE = { CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3 } as const

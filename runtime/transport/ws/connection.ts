@@ -2,7 +2,7 @@ import { debuglog } from 'node:util'
 import type WebSocket from 'ws'
 import type { ClientOptions, RawData } from 'ws'
 import { GrenacheError } from '../../errors.js'
-import { WS_STATE, wsModule } from '../../util/lazy-modules.js'
+import { wsModule } from '../../util/lazy-modules.js'
 import { decodeReply } from '../envelope.js'
 import { PendingRequests } from '../pending.js'
 import { batchedSender, type FrameSender } from './batched-send.js'
@@ -79,12 +79,12 @@ export class WsConnection {
 
   /** Open, and not closing. */
   get isOpen(): boolean {
-    return this.#open && this.#socket.readyState === WS_STATE.OPEN
+    return this.#open && this.#socket.readyState === this.#socket.OPEN
   }
 
   /** Connecting or open: a closing socket takes no new request (it would be lost). */
   get usable(): boolean {
-    return this.#socket.readyState <= WS_STATE.OPEN
+    return this.#socket.readyState <= this.#socket.OPEN
   }
 
   /** Sends `frame` (the encoded `[rid, key, payload]`) now, or when the socket opens. */
@@ -112,7 +112,7 @@ export class WsConnection {
     this.pending.failAll(error)
     if (!this.#closed) {
       const socket = this.#socket
-      if (socket.readyState === WS_STATE.OPEN) {
+      if (socket.readyState === socket.OPEN) {
         socket.close(1000)
         const timer = setTimeout(() => socket.terminate(), CLOSE_GRACE_MS)
         void this.#closedPromise.then(() => clearTimeout(timer))

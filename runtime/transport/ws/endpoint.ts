@@ -11,7 +11,7 @@ import { debuglog } from 'node:util'
 import type WebSocket from 'ws'
 import type { WebSocketServer } from 'ws'
 import { toGrenacheError } from '../../errors.js'
-import { WS_STATE, wsModule } from '../../util/lazy-modules.js'
+import { wsModule } from '../../util/lazy-modules.js'
 import type { TlsOptions } from '../types.js'
 import { pickTls, type WsKind } from './options.js'
 
@@ -139,14 +139,14 @@ export function peerCertificate(request: IncomingMessage): PeerCertificate | und
 }
 
 function closeSocket(socket: WebSocket): Promise<void> {
-  if (socket.readyState === WS_STATE.CLOSED) return Promise.resolve()
+  if (socket.readyState === socket.CLOSED) return Promise.resolve()
   return new Promise((resolve) => {
     const timer = setTimeout(() => socket.terminate(), CLOSE_GRACE_MS)
     socket.once('close', () => {
       clearTimeout(timer)
       resolve()
     })
-    if (socket.readyState === WS_STATE.OPEN) socket.close(1001, 'closing')
+    if (socket.readyState === socket.OPEN) socket.close(1001, 'closing')
     else socket.terminate()
   })
 }

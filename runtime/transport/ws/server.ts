@@ -3,7 +3,6 @@ import type { PeerCertificate } from 'node:tls'
 import type WebSocket from 'ws'
 import type { RawData } from 'ws'
 import { GrenacheError } from '../../errors.js'
-import { WS_STATE } from '../../util/lazy-modules.js'
 import { decodeRequest, encodeReply, peekRequestId } from '../envelope.js'
 import type { Reply, RequestHandler, ServerTransport } from '../types.js'
 import { batchedSender } from './batched-send.js'
@@ -102,7 +101,7 @@ export class WsServerTransport implements ServerTransport {
     const batched = batchedSender(socket)
     // A reply to a socket that closed meanwhile is dropped: the caller is gone, nothing to tell.
     const send = (text: string): void => {
-      if (socket.readyState === WS_STATE.OPEN) batched(text)
+      if (socket.readyState === socket.OPEN) batched(text)
     }
     socket.on('message', (data: RawData) => this.#onFrame(send, data as Buffer, certificate))
   }

@@ -3,7 +3,7 @@ import { debuglog } from 'node:util'
 import type WebSocket from 'ws'
 import type { ClientOptions, RawData } from 'ws'
 import { GrenacheError } from '../../errors.js'
-import { WS_STATE, wsModule } from '../../util/lazy-modules.js'
+import { wsModule } from '../../util/lazy-modules.js'
 import { dialOptions, handshakeError, wsUrl } from './dial.js'
 import {
   type ResolvedSubscriberOptions,
@@ -181,14 +181,14 @@ export class WsSubscriber extends EventEmitter<WsSubscriberEvents> implements As
     if (this.#timer) clearTimeout(this.#timer)
     this.#timer = undefined
     const socket = this.#socket
-    if (socket && socket.readyState !== WS_STATE.CLOSED) {
+    if (socket && socket.readyState !== socket.CLOSED) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(() => socket.terminate(), 1000)
         socket.once('close', () => {
           clearTimeout(timer)
           resolve()
         })
-        if (socket.readyState === WS_STATE.OPEN) socket.close(1000)
+        if (socket.readyState === socket.OPEN) socket.close(1000)
         else socket.terminate()
       })
     }
