@@ -34,9 +34,9 @@ interface Answer {
 }
 
 /**
- * Posts `{rid, data}` to `<grape>/<op>` over a keep-alive pool (or a connection per call) and decodes the reference Grape's
- * answers: a JSON result with 200, an error as a 200 JSON string, BEP 44 errors as 301/302, and
- * plain-text 413/500s. Every failure becomes a `GrenacheError`.
+ * Posts `{rid, data}` to `<grape>/<op>` over a keep-alive pool (or a connection per call) and
+ * decodes the reference Grape's answers: a JSON result with 200, an error as a 200 JSON string,
+ * BEP 44 errors as 301/302, and plain-text 413/500s. Every failure becomes a `GrenacheError`.
  */
 export class GrapeClient {
   readonly #pool: Pool | undefined
@@ -89,10 +89,8 @@ export class GrapeClient {
     let request!: ClientRequest
     const answer = new Promise<Answer>((resolve, reject) => {
       request = (url.protocol === 'https:' ? httpsRequest : httpRequest)(
+        `${url.origin}${this.#basePath}/${op}`,
         {
-          host: url.hostname.replace(/^\[|\]$/g, ''),
-          port: url.port || (url.protocol === 'https:' ? 443 : 80),
-          path: `${this.#basePath}/${op}`,
           method: 'POST',
           agent: false,
           headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
