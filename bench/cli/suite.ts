@@ -1,8 +1,8 @@
 /**
  * The CLI suite: what one `grenache` command costs a shell script, spawn to exit, against a Grape
  * on 127.0.0.1. The floor is `node -e 0` (the runtime's own start) and a bare Node script that
- * posts the same lookup with node:http (and one with fetch); grenache-cli (bash + curl + jq + C helpers) does not install
- * from npm, so it is not in the run. One process at a time, so CPU figures are the process's own.
+ * posts the same lookup with node:http (and one with fetch); grenache-cli (bash + curl + jq + C
+ * helpers) does not install from npm, so it is not in the run. One process at a time, so CPU figures are the process's own.
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -96,7 +96,7 @@ async function measure(
 
 export const cliSuite: Suite = {
   name: 'cli',
-  description: 'one grenache command, spawn to exit, against the node floor and a bare fetch',
+  description: 'one grenache command, spawn to exit, against the node floor and a bare node:http lookup',
   budgetMs: (context) => context.rounds * SCENARIOS.length * (invocations(context) + 2) * 2_000 + 300_000,
   async run(context) {
     const build = await ensureBuilt(context.log)
@@ -148,11 +148,10 @@ export const cliSuite: Suite = {
 function report(rounds: Record<string, Figure>[], count: number): string {
   const across = (name: string, pick: (figure: Figure) => number) =>
     summarize(rounds.map((round) => pick(round[name] as Figure)))
-  const raw = RAW
   const rows = SCENARIOS.map(({ name }) => {
     const wall = across(name, (f) => f.wallP50)
     const ratio = summarize(
-      rounds.map((round) => (round[name] as Figure).wallP50 / (round[raw] as Figure).wallP50),
+      rounds.map((round) => (round[name] as Figure).wallP50 / (round[RAW] as Figure).wallP50),
     )
     return [
       name,
