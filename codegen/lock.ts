@@ -1,11 +1,25 @@
 import { createHash } from 'node:crypto'
 import { CodegenError } from './errors.js'
-import type { LockedService, SchemaLock, SchemaModel } from './model.js'
+import type { LockedService, LockedState, SchemaLock, SchemaModel } from './model.js'
 
-/** What each service version looks like now, keyed `<name>@<version>`. */
+/** What each service and state version looks like now, keyed `<name>@<version>`. */
 export function createLock(model: SchemaModel): SchemaLock {
   const services: Record<string, LockedService> = {}
+  const states: Record<string, LockedState> = {}
   for (const file of model.files) {
+    for (const state of file.states ?? []) {
+      states[state.feed] = {
+        name: state.name,
+        version: state.version,
+        file: file.file,
+        feed: state.feed,
+        fingerprint: state.fingerprint,
+        maxKeyBytes: state.maxKeyBytes,
+        maxLeafBytes: state.maxLeafBytes,
+        key: state.key,
+        leaf: state.leaf,
+      }
+    }
     for (const service of file.services) {
       const methods = Object.fromEntries(
         service.methods.map((m) => [
@@ -26,7 +40,7 @@ export function createLock(model: SchemaModel): SchemaLock {
       }
     }
   }
-  return { lockVersion: 1, services }
+  return Object.keys(states).length > 0 ? { lockVersion: 1, services, states } : { lockVersion: 1, services }
 }
 
 /** The lock as stable, diff-friendly JSON: keys sorted, two-space indent, a final newline. */
@@ -61,6 +75,19 @@ export function parseLock(text: string, where: string): SchemaLock {
       typeof service.version !== 'number'
     ) {
       throw new CodegenError('ERR_LOCK_INVALID', `${where}: service ${key} is not a locked service`)
+    }
+  }
+  if (lock.states !== undefined && (typeof lock.states !== 'object' || lock.states === null)) {
+    throw new CodegenError('ERR_LOCK_INVALID', `${where}: states is not an object`)
+  }
+  for (const [key, state] of Object.entries(lock.states ?? {})) {
+    if (
+      typeof state?.fingerprint !== 'string' ||
+      typeof state.version !== 'number' ||
+      typeof state.leaf !== 'object' ||
+      typeof state.key !== 'object'
+    ) {
+      throw new CodegenError('ERR_LOCK_INVALID', `${where}: state ${key} is not a locked state`)
     }
   }
   return lock as SchemaLock

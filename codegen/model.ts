@@ -55,6 +55,8 @@ export interface SchemaFileModel {
   stem: string
   /** Sorted by name. */
   services: ServiceModel[]
+  /** Replicated state types, sorted by name. */
+  states: StateModel[]
 }
 
 /** Everything the schemas directory declares, files sorted by path. */
@@ -64,11 +66,87 @@ export interface SchemaModel {
   files: SchemaFileModel[]
 }
 
-/** `schema.lock.json`: what each service version looked like when it was last generated. */
+/** `schema.lock.json`: what each service and state version looked like when it was last generated. */
 export interface SchemaLock {
   lockVersion: 1
   /** By service key and version: `fibonacci@1`. */
   services: Record<string, LockedService>
+  /** By state name and version: `order_book@1`. Absent in locks written before states existed. */
+  states?: Record<string, LockedState>
+}
+
+/**
+ * The binary layout of one value of a state (docs/state.md, "Wire layout"): plain data, the same
+ * in the model, the lock and the fingerprint. Bounds are those a decoder enforces.
+ */
+export type WireType =
+  | { type: 'string'; minLength?: number; maxLength?: number }
+  | {
+      type: 'f64' | 'f32'
+      minimum?: number
+      maximum?: number
+      exclusiveMinimum?: number
+      exclusiveMaximum?: number
+    }
+  /** Zigzag LEB128 safe integer. */
+  | { type: 'int'; minimum?: number; maximum?: number }
+  /** LEB128 non-negative safe integer. */
+  | { type: 'uint'; minimum?: number; maximum?: number }
+  | { type: 'bigint' }
+  | { type: 'boolean' }
+  | { type: 'date' }
+  /** The index of the value in `values`. */
+  | { type: 'enum'; values: Array<string | number> }
+  | { type: 'literal'; values: Array<string | number | boolean> }
+  | { type: 'optional'; of: WireType }
+  | { type: 'nullable'; of: WireType }
+  /** Fields in name order; optional and nullable ones take a presence bit each. */
+  | { type: 'object'; fields: WireField[] }
+  | { type: 'array'; of: WireType; minItems?: number; maxItems?: number }
+  | { type: 'record'; key: WireType; of: WireType }
+  /** The index of the variant, then its fields without the discriminator. */
+  | {
+      type: 'union'
+      discriminator: string
+      variants: Array<{ value: string | number | boolean; of: WireType }>
+    }
+
+export interface WireField {
+  name: string
+  of: WireType
+}
+
+export interface StateModel {
+  /** The export of the schema file that holds the definition. */
+  exportName: string
+  name: string
+  /** PascalCase of the name, with `V<n>` from version 2 on: `OrderBookCodec`, `OrderBookV2Codec`. */
+  pascal: string
+  version: number
+  /** The feed's discovery name: `<name>@<version>`. */
+  feed: string
+  description: string | undefined
+  /** Descriptions of the leaf's top-level fields, for JSDoc (not part of the layout). */
+  fieldDocs: Array<{ name: string; description: string }>
+  maxKeyBytes: number
+  maxLeafBytes: number
+  key: WireType
+  /** Always an object. */
+  leaf: WireType & { type: 'object' }
+  /** 16 hex digits: the first 64 bits of the SHA-256 of the canonical layout. */
+  fingerprint: string
+}
+
+export interface LockedState {
+  name: string
+  version: number
+  file: string
+  feed: string
+  fingerprint: string
+  maxKeyBytes: number
+  maxLeafBytes: number
+  key: WireType
+  leaf: WireType
 }
 
 export interface LockedService {

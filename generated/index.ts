@@ -2,3 +2,4 @@
 // DO NOT EDIT: change the schemas and run npm run generate
 export * from './fibonacci-legacy.gen.js'
 export * from './fibonacci.gen.js'
+export * from './order-book.gen.js'

@@ -36,6 +36,12 @@ export const ERROR_CODES = {
   ERR_INVALID_INPUT: "a worker refused a call's input: the message names the field and the rule broken",
   ERR_INVALID_OUTPUT:
     "a worker's result does not match the method's output schema (checked with `validateOutput`)",
+  ERR_ENCODE:
+    'a value cannot be written in its binary layout (a non-integer in an integer field, a key or leaf past its limit, a full buffer)',
+  ERR_DECODE:
+    'bytes could not be decoded: truncated, corrupt or of another layout; the message names the field and the byte',
+  ERR_INVALID_DELTA:
+    'a state delta, key or leaf does not match its schema; the message names every field and rule',
   ERR_INTERNAL: 'an unexpected failure; `cause` holds the original error',
 } as const
 

@@ -59,5 +59,6 @@ export {
   serviceKey,
 } from './schema.js'
 export * from './service/index.js'
+export * from './state/index.js'
 export * from './transport/index.js'
 export type { CallOptions } from './util/deadline.js'

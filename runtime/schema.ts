@@ -221,3 +221,16 @@ export function wireJsonSchema(schema: z.ZodType, io: 'input' | 'output'): Recor
   }
   return json
 }
+
+export {
+  checkState,
+  defineState,
+  isStateDefinition,
+  type StateDefinition,
+  type StateDelta,
+  type StateKey,
+  type StateLeaf,
+  type StateLeafInput,
+  type StatePatch,
+  stateFeed,
+} from './state/define.js'

@@ -8,8 +8,10 @@ import {
   serviceWire,
   wireJsonSchema,
 } from '../../runtime/schema.js'
+import { isStateDefinition } from '../../runtime/state/define.js'
 import type { CodegenErrorCode } from '../errors.js'
-import type { SchemaFileModel, SchemaModel, ServiceModel } from '../model.js'
+import type { SchemaFileModel, SchemaModel, ServiceModel, StateModel } from '../model.js'
+import { stateModel } from '../state/state-model.js'
 
 /** A problem found while building the model; plain data, so it can cross from the loader process. */
 export interface Problem {
@@ -28,10 +30,30 @@ export function buildFileModel(
   problems: Problem[],
 ): SchemaFileModel {
   const services: ServiceModel[] = []
+  const states: StateModel[] = []
   const seen = new Set<unknown>()
   for (const exportName of Object.keys(module).sort()) {
     const value = module[exportName]
-    if (!isServiceDefinition(value) || seen.has(value)) continue
+    if (seen.has(value)) continue
+    if (isStateDefinition(value)) {
+      seen.add(value)
+      const built = stateModel(exportName, value)
+      if ('model' in built) states.push(built.model)
+      else {
+        const which = typeof value.name === 'string' ? ` (state ${value.name})` : ''
+        for (const problem of built.problems) {
+          problems.push({
+            code: 'ERR_SCHEMA_INVALID',
+            file,
+            exportName,
+            rule: problem.rule,
+            message: `${file}: export ${exportName}${which}: ${problem.path || 'the state'} ${problem.message} [rule: ${problem.rule}]`,
+          })
+        }
+      }
+      continue
+    }
+    if (!isServiceDefinition(value)) continue
     seen.add(value)
     const broken = checkService(value)
     for (const problem of broken) {
@@ -46,7 +68,8 @@ export function buildFileModel(
     if (broken.length === 0) services.push(serviceModel(exportName, value))
   }
   services.sort((a, b) => compare(a.name, b.name) || a.version - b.version)
-  return { file, stem, services }
+  states.sort((a, b) => compare(a.name, b.name) || a.version - b.version)
+  return { file, stem, services, states }
 }
 
 function serviceModel(exportName: string, service: ServiceDefinition): ServiceModel {
@@ -84,10 +107,30 @@ function serviceModel(exportName: string, service: ServiceDefinition): ServiceMo
   }
 }
 
-/** Rules across files: one service per key, one generated name per service. */
+/** Rules across files: one service per key, one generated name per service or state. */
 export function checkAcrossFiles(model: SchemaModel, problems: Problem[]): void {
   const keys = new Map<string, string>()
   const names = new Map<string, string>()
+  for (const file of model.files) {
+    for (const state of file.states) {
+      const where = `${file.file}: export ${state.exportName}`
+      for (const [map, id, what] of [
+        [keys, state.feed, `is ${state.feed}`],
+        [names, state.pascal, `generates ${state.pascal}Codec`],
+      ] as const) {
+        const other = map.get(id)
+        if (other)
+          problems.push({
+            code: 'ERR_SCHEMA_CLASH',
+            file: file.file,
+            exportName: state.exportName,
+            rule: 'clash',
+            message: `${where} ${what}, as ${other} does (services and states share one namespace)`,
+          })
+        else map.set(id, where)
+      }
+    }
+  }
   for (const file of model.files) {
     for (const service of file.services) {
       const where = `${file.file}: export ${service.exportName}`

@@ -1,0 +1,211 @@
+import Handlebars from 'handlebars'
+
+/**
+ * The static body of a generated state: its types and the codec object around the functions the
+ * codec emitter wrote. Every name comes from the context; the template only places them.
+ */
+const engine = Handlebars.create()
+
+engine.registerHelper('jsdoc', (lines: unknown, indent: unknown) => {
+  const pad = typeof indent === 'string' ? indent : ''
+  const body = (Array.isArray(lines) ? lines : [String(lines)]).map((line) =>
+    `${pad} * ${String(line).replaceAll('*/', '*\\/')}`.trimEnd(),
+  )
+  return `${pad}/**\n${body.join('\n')}\n${pad} */`
+})
+
+engine.registerHelper(
+  'quote',
+  (value: unknown) => `'${String(value).replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`,
+)
+
+const compile = (source: string) => engine.compile(source, { noEscape: true, strict: true })
+
+export const stateTypesTemplate = compile(`{{{jsdoc doc}}}
+export const {{n.State}} = {{state}}
+
+/** The key of one {{name}} leaf. */
+export type {{n.Key}} = {{r.StateKey}}<typeof {{state}}>
+
+{{{jsdoc leafDoc}}}
+export type {{n.Leaf}} = {{r.StateLeaf}}<typeof {{state}}>
+
+/** One {{name}} leaf as a publisher may pass it (zod's input type: defaults may be left out). */
+export type {{n.LeafInput}} = {{r.StateLeafInput}}<typeof {{state}}>
+
+/** The fields one {{name}} patch may carry: any top-level field of the leaf. */
+export type {{n.Patch}} = {{r.StatePatch}}<typeof {{state}}>
+
+/** One change to the {{name}} state: \`upsert\`, \`patch\`, \`delete\` or \`clear\` (absolute, idempotent). */
+export type {{n.Delta}} = {{r.StateDelta}}<typeof {{state}}>
+
+/** Leaves of the {{name}} state, consistent with the state after delta \`seq\`. */
+export type {{n.Snapshot}} = {{r.Snapshot}}<{{n.Key}}, {{n.Leaf}}>
+`)
+
+export const stateCodecTemplate = compile(`const {{n.parsers}} = {{r.stateParsers}}({{state}})
+
+function {{n.putKey}}(w: {{r.ByteWriter}}, key: {{n.Key}}): void {
+  const start = w.pos
+  {{f.writeKey}}(w, key)
+  if (w.pos - start > {{maxKeyBytes}}) throw {{r.limitError}}('key', w.pos - start, {{maxKeyBytes}})
+}
+
+function {{n.putLeaf}}(w: {{r.ByteWriter}}, leaf: {{n.Leaf}}): void {
+  const start = w.pos
+  {{f.writeLeaf}}(w, leaf)
+  if (w.pos - start > {{maxLeafBytes}}) throw {{r.limitError}}('leaf', w.pos - start, {{maxLeafBytes}})
+}
+
+function {{n.getLeaf}}(r: {{r.ByteReader}}): {{n.Leaf}} {
+  const start = r.pos
+  const leaf = {{f.readLeaf}}(r)
+  if (r.pos - start > {{maxLeafBytes}}) r.fail(\`leaf: \${r.pos - start} bytes, more than maxLeafBytes ({{maxLeafBytes}})\`)
+  return leaf
+}
+
+{{{jsdoc codecDoc}}}
+export const {{n.Codec}}: {{r.StateCodec}}<{{n.Key}}, {{n.Leaf}}, {{n.Patch}}> = {
+  name: {{{quote name}}},
+  version: {{version}},
+  feed: {{{quote feed}}},
+  fingerprint: {{{quote fingerprint}}},
+  maxKeyBytes: {{maxKeyBytes}},
+  maxLeafBytes: {{maxLeafBytes}},
+  maxDeltaBytes: {{maxDeltaBytes}},
+
+  encodeDelta(delta, out) {
+    const start = out.pos
+    try {
+      switch (delta.op) {
+        case 'upsert':
+          out.u8(1)
+          {{n.putKey}}(out, delta.key)
+          {{n.putLeaf}}(out, delta.leaf)
+          return
+        case 'patch': {
+          out.u8(2)
+          {{n.putKey}}(out, delta.key)
+          const at = out.pos
+          {{f.writePatch}}(out, delta.fields)
+          if (out.pos - at > {{maxPatchBytes}}) throw {{r.limitError}}('patch', out.pos - at, {{maxPatchBytes}})
+          return
+        }
+        case 'delete':
+          out.u8(3)
+          {{n.putKey}}(out, delta.key)
+          return
+        case 'clear':
+          out.u8(4)
+          return
+      }
+      throw {{r.encodeError}}('op: not upsert, patch, delete or clear', (delta as { op: unknown }).op)
+    } catch (err) {
+      out.pos = start
+      throw {{r.codecError}}(err, 'ERR_ENCODE', {{{quote where}}}, () => {{n.parsers}}.parseDelta(delta))
+    }
+  },
+
+  decodeDelta(input) {
+    try {
+      const op = input.u8()
+      switch (op) {
+        case 1: {
+          const key = {{f.readKey}}(input)
+          return { op: 'upsert', key, leaf: {{n.getLeaf}}(input) }
+        }
+        case 2: {
+          const key = {{f.readKey}}(input)
+          return { op: 'patch', key, fields: {{f.readPatch}}(input) }
+        }
+        case 3:
+          return { op: 'delete', key: {{f.readKey}}(input) }
+        case 4:
+          return { op: 'clear' }
+      }
+      return input.fail(\`op: \${op} is not a delta\`)
+    } catch (err) {
+      throw {{r.codecError}}(err, 'ERR_DECODE', {{{quote where}}})
+    }
+  },
+
+  encodeKey(key, out) {
+    const start = out.pos
+    try {
+      {{n.putKey}}(out, key)
+    } catch (err) {
+      out.pos = start
+      throw {{r.codecError}}(err, 'ERR_ENCODE', {{{quote whereKey}}}, () => {{n.parsers}}.parseKey(key))
+    }
+  },
+
+  decodeKey(input) {
+    try {
+      return {{f.readKey}}(input)
+    } catch (err) {
+      throw {{r.codecError}}(err, 'ERR_DECODE', {{{quote whereKey}}})
+    }
+  },
+
+  encodeLeaf(leaf, out) {
+    const start = out.pos
+    try {
+      {{n.putLeaf}}(out, leaf)
+    } catch (err) {
+      out.pos = start
+      throw {{r.codecError}}(err, 'ERR_ENCODE', {{{quote whereLeaf}}}, () => {{n.parsers}}.parseLeaf(leaf))
+    }
+  },
+
+  decodeLeaf(input) {
+    try {
+      return {{n.getLeaf}}(input)
+    } catch (err) {
+      throw {{r.codecError}}(err, 'ERR_DECODE', {{{quote whereLeaf}}})
+    }
+  },
+
+  encodeSnapshot(seq, entries, out) {
+    const start = out.pos
+    try {
+      out.uvarint(seq)
+      const at = out.pos
+      out.u32(0)
+      let count = 0
+      for (const [key, leaf] of entries) {
+        {{n.putKey}}(out, key)
+        {{n.putLeaf}}(out, leaf)
+        count++
+      }
+      out.u32(count, at)
+      return count
+    } catch (err) {
+      out.pos = start
+      throw {{r.codecError}}(err, 'ERR_ENCODE', {{{quote whereSnapshot}}})
+    }
+  },
+
+  decodeSnapshot(input) {
+    try {
+      const seq = input.uvarint()
+      const count = input.u32()
+      const least = count * {{minEntryBytes}}
+      if (least > input.remaining) {
+        input.fail(\`truncated: \${count} entries need at least \${least} bytes, \${input.remaining} left\`)
+      }
+      const entries = new Array<[{{n.Key}}, {{n.Leaf}}]>(count)
+      for (let i = 0; i < count; i++) {
+        const key = {{f.readKey}}(input)
+        entries[i] = [key, {{n.getLeaf}}(input)]
+      }
+      return { seq, entries }
+    } catch (err) {
+      throw {{r.codecError}}(err, 'ERR_DECODE', {{{quote whereSnapshot}}})
+    }
+  },
+
+  parseDelta: {{n.parsers}}.parseDelta,
+  parseKey: {{n.parsers}}.parseKey,
+  parseLeaf: {{n.parsers}}.parseLeaf,
+}
+`)

@@ -1,0 +1,171 @@
+import { GrenacheError } from '../errors.js'
+
+const utf8 = new TextDecoder('utf-8', { fatal: true })
+
+/** Node's Latin-1 slice: the fastest way to read ASCII (undocumented, on every Buffer since Node 0.x). */
+type Latin1Slicing = Buffer & { latin1Slice(start: number, end: number): string }
+
+/**
+ * Reads what `ByteWriter` wrote, from `pos` up to `end`, checking every read against `end`: a
+ * truncated, foreign or corrupt buffer fails with `ERR_DECODE` naming the byte, never a crash, a
+ * hang or an allocation larger than the buffer could hold.
+ */
+export class ByteReader {
+  readonly buf: Buffer
+  readonly view: DataView
+  /** The next byte to read. */
+  pos: number
+  /** One past the last byte this reader may read. */
+  end: number
+
+  constructor(bytes: Uint8Array, start = 0, end = bytes.byteLength) {
+    if (!(start >= 0 && start <= end && end <= bytes.byteLength)) {
+      throw new GrenacheError(
+        'ERR_INVALID_ARGUMENT',
+        `ByteReader: bytes ${start} to ${end} are not within 0 to ${bytes.byteLength}`,
+      )
+    }
+    this.buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+    this.pos = start
+    this.end = end
+  }
+
+  /** Bytes left to read. */
+  get remaining(): number {
+    return this.end - this.pos
+  }
+
+  /** Throws `ERR_DECODE`: `problem` at the current byte. */
+  fail(problem: string): never {
+    throw new GrenacheError('ERR_DECODE', `${problem} (at byte ${this.pos})`)
+  }
+
+  u8(): number {
+    if (this.pos >= this.end) this.fail('truncated: a byte is missing')
+    return this.buf[this.pos++] as number
+  }
+
+  bool(): boolean {
+    const byte = this.u8()
+    if (byte > 1) this.fail(`a boolean is 0 or 1, got ${byte}`)
+    return byte === 1
+  }
+
+  /** A LEB128 non-negative safe integer; overlong forms and values past 2^53 - 1 are refused. */
+  uvarint(): number {
+    const buf = this.buf
+    let pos = this.pos
+    if (pos < this.end) {
+      const first = buf[pos] as number
+      if (first < 0x80) {
+        this.pos = pos + 1
+        return first
+      }
+    }
+    let value = 0
+    let scale = 1
+    for (let i = 0; i < 8; i++) {
+      if (pos >= this.end) this.fail('truncated: a varint is cut short')
+      const byte = buf[pos++] as number
+      value += (byte & 0x7f) * scale
+      if (byte < 0x80) {
+        if (byte === 0 && i > 0) this.fail('a varint has a redundant last byte')
+        if (value > Number.MAX_SAFE_INTEGER) this.fail('a varint is past 2^53 - 1')
+        this.pos = pos
+        return value
+      }
+      scale *= 128
+    }
+    return this.fail('a varint is longer than 8 bytes')
+  }
+
+  /** A zigzag LEB128 safe integer. */
+  varint(): number {
+    const pos = this.pos
+    if (pos < this.end) {
+      const first = this.buf[pos] as number
+      if (first < 0x80) {
+        this.pos = pos + 1
+        return first & 1 ? -((first >>> 1) + 1) : first >>> 1
+      }
+    }
+    const zigzag = this.uvarint()
+    const half = Math.floor(zigzag / 2)
+    return zigzag % 2 === 1 ? -half - 1 : half
+  }
+
+  f64(): number {
+    if (this.pos + 8 > this.end) this.fail('truncated: a float64 needs 8 bytes')
+    const value = this.view.getFloat64(this.pos, true)
+    this.pos += 8
+    return value
+  }
+
+  f32(): number {
+    if (this.pos + 4 > this.end) this.fail('truncated: a float32 needs 4 bytes')
+    const value = this.view.getFloat32(this.pos, true)
+    this.pos += 4
+    return value
+  }
+
+  i64(): bigint {
+    if (this.pos + 8 > this.end) this.fail('truncated: a 64-bit integer needs 8 bytes')
+    const value = this.view.getBigInt64(this.pos, true)
+    this.pos += 8
+    return value
+  }
+
+  u32(): number {
+    if (this.pos + 4 > this.end) this.fail('truncated: a u32 needs 4 bytes')
+    const value = this.view.getUint32(this.pos, true)
+    this.pos += 4
+    return value
+  }
+
+  date(): Date {
+    const time = this.varint()
+    if (time > 8.64e15 || time < -8.64e15) this.fail(`a date is out of range: ${time} ms`)
+    return new Date(time)
+  }
+
+  /** A string of at most `maxBytes` UTF-8 bytes; invalid UTF-8 is refused. */
+  string(maxBytes: number): string {
+    const length = this.uvarint()
+    if (length > maxBytes) this.fail(`a string of ${length} bytes is longer than its limit of ${maxBytes}`)
+    const start = this.pos
+    const stop = start + length
+    if (stop > this.end) this.fail(`truncated: a string of ${length} bytes has ${this.end - start} left`)
+    const buf = this.buf
+    this.pos = stop
+    if (length <= 32) {
+      let i = start
+      while (i < stop && (buf[i] as number) < 0x80) i++
+      if (i === stop) return (buf as Latin1Slicing).latin1Slice(start, stop)
+    }
+    try {
+      return utf8.decode(buf.subarray(start, stop))
+    } catch {
+      this.pos = start
+      return this.fail(`a string of ${length} bytes is not valid UTF-8`)
+    }
+  }
+
+  /**
+   * A count of items that take at least `minBytes` each (at least 1): refused when the bytes left
+   * could not hold that many, or when it is past `max`.
+   */
+  count(minBytes: number, max: number): number {
+    const n = this.uvarint()
+    if (n > max) this.fail(`${n} items is more than the limit of ${max}`)
+    if (n * minBytes > this.end - this.pos) {
+      this.fail(`truncated: ${n} items need at least ${n * minBytes} bytes, ${this.end - this.pos} left`)
+    }
+    return n
+  }
+
+  /** Fails unless every byte was read. */
+  done(): void {
+    if (this.pos !== this.end) this.fail(`${this.end - this.pos} bytes left over`)
+  }
+}

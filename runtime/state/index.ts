@@ -1,0 +1,23 @@
+export { applyDelta } from './apply.js'
+export { ByteReader } from './byte-reader.js'
+export { ByteWriter, type ByteWriterOptions, encodeError } from './byte-writer.js'
+export {
+  checkState,
+  defineState,
+  isStateDefinition,
+  STATE_LIMITS,
+  type StateDefinition,
+  type StateDelta,
+  type StateKey,
+  type StateKeySchema,
+  type StateLeaf,
+  type StateLeafInput,
+  type StateLeafSchema,
+  type StatePatch,
+  type StateProblem,
+  stateFeed,
+  stateLimits,
+} from './define.js'
+export { codecError, limitError } from './errors.js'
+export { type StateParsers, stateParsers } from './parse.js'
+export type { AnyStateCodec, Delta, Snapshot, StateCodec } from './types.js'
