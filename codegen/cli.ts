@@ -200,11 +200,16 @@ async function checkCompatibility(options: Options): Promise<number> {
   const before = parseLock(text, options.against ? `${lockPath} at ${options.against}` : lockPath)
   const after = createLock(await loadSchemas({ root, dir: options.schemas }))
   const breaks = findBreaks(before, after)
-  const { added, removed } = describeChanges(before, after)
+  const { added, removed, addedStates, removedStates } = describeChanges(before, after)
   for (const key of added) process.stdout.write(`grenache-gen: new service version ${key}\n`)
   for (const key of removed)
     process.stdout.write(
       `grenache-gen: service version ${key} is gone (its workers and clients must be gone too)\n`,
+    )
+  for (const key of addedStates) process.stdout.write(`grenache-gen: new state version ${key}\n`)
+  for (const key of removedStates)
+    process.stdout.write(
+      `grenache-gen: state version ${key} is gone (its publishers and replicas must be gone too)\n`,
     )
   if (breaks.length === 0) {
     process.stdout.write('grenache-gen: no breaking change\n')

@@ -7,6 +7,7 @@
 import type { SubschemaOptions } from './compat/context.js'
 import { prove } from './compat/subschema.js'
 import type { JsonSchema, LockedMethod, LockedService, SchemaLock } from './model.js'
+import { stateBreaks } from './state/compat.js'
 
 export type { SubschemaOptions } from './compat/context.js'
 
@@ -42,10 +43,11 @@ export type BreakRule =
   | 'idempotent-added'
   | 'key-changed'
   | 'wire-changed'
+  | 'layout-changed'
 
-/** One incompatible change in a service version. */
+/** One incompatible change in a service or state version. */
 export interface Break {
-  /** The lock key of the service version: `fibonacci@1`. */
+  /** The lock key of the service or state version: `fibonacci@1`, `order_book@1`. */
   service: string
   /** What changed: `methods.fib`, `methods.fib.input`, `events.tick.payload`, `key`. */
   where: string
@@ -65,21 +67,37 @@ export function findBreaks(before: SchemaLock, after: SchemaLock): Break[] {
     const now = Object.hasOwn(after.services, service) ? after.services[service] : undefined
     if (now) breaks.push(...serviceBreaks(service, old, now))
   }
+  for (const { state, change } of stateBreaks(before, after)) {
+    breaks.push({
+      service: state,
+      where: change.where,
+      rule: 'layout-changed',
+      message: `${change.message}: replicas of this major cannot decode it`,
+    })
+  }
   return breaks.sort(
     (x, y) => compare(x.service, y.service) || compare(x.where, y.where) || compare(x.rule, y.rule),
   )
 }
 
-/** Service versions (lock keys) only in `after` (`added`) and only in `before` (`removed`), sorted. */
+/**
+ * Service versions (lock keys) only in `after` (`added`) and only in `before` (`removed`), and the
+ * same for state versions; sorted.
+ */
 export function describeChanges(
   before: SchemaLock,
   after: SchemaLock,
-): { added: string[]; removed: string[] } {
-  const only = (x: SchemaLock, y: SchemaLock) =>
-    Object.keys(x.services)
-      .filter((key) => !Object.hasOwn(y.services, key))
+): { added: string[]; removed: string[]; addedStates: string[]; removedStates: string[] } {
+  const only = (x: object, y: object) =>
+    Object.keys(x)
+      .filter((key) => !Object.hasOwn(y, key))
       .sort(compare)
-  return { added: only(after, before), removed: only(before, after) }
+  return {
+    added: only(after.services, before.services),
+    removed: only(before.services, after.services),
+    addedStates: only(after.states ?? {}, before.states ?? {}),
+    removedStates: only(before.states ?? {}, after.states ?? {}),
+  }
 }
 
 function serviceBreaks(service: string, before: LockedService, after: LockedService): Break[] {

@@ -33,6 +33,8 @@ export class CodecEmitter {
   readonly #chunks: string[] = []
   readonly #constants: string[] = []
   readonly #enumTables = new Map<string, string>()
+  /** Union functions by layout and TS type: the leaf and the patch share them. */
+  readonly #unions = new Map<string, { write: string; read: string }>()
   #temp = 0
 
   constructor(names: CodecNames) {
@@ -236,7 +238,7 @@ export class CodecEmitter {
           limits,
           `${pad}  `,
         )
-        const valueType = `${tsType}[keyof ${tsType}]`
+        const valueType = `Exclude<${tsType}[keyof ${tsType}], undefined>`
         const valueBody = this.#write(
           type.of,
           `${record}[${key}] as ${valueType}`,
@@ -269,6 +271,7 @@ export class CodecEmitter {
     limits: CodecLimits,
     pad: string,
   ): string {
+    if (type.fields.length === 0) return ''
     const lines: string[] = []
     const object = v === 'v' ? v : this.#local()
     if (object !== v) lines.push(`${pad}const ${object} = ${v}`)
@@ -449,12 +452,14 @@ export class CodecEmitter {
             `${pad}if (${count} < ${type.minItems}) r.fail(\`${escapeTemplate(path)}: \${${count}} items, fewer than ${type.minItems}\`)`,
           )
         }
+        const items = this.#local()
         lines.push(
-          `${pad}const ${x} = new Array(${count}) as ${tsType}`,
+          `${pad}const ${items}: Array<${tsType}[number]> = new Array(${count})`,
           `${pad}for (let ${index} = 0; ${index} < ${count}; ${index}++) {`,
           body,
-          `${pad}  ${x}[${index}] = ${item}`,
+          `${pad}  ${items}[${index}] = ${item}`,
           `${pad}}`,
+          `${pad}const ${x} = ${items} as ${tsType}`,
         )
         return lines.join('\n')
       }
@@ -465,7 +470,7 @@ export class CodecEmitter {
         const index = this.#local()
         const record = this.#local()
         const keyBody = this.#read(type.key, key, 'string', `${path}{key}`, limits, `${pad}  `)
-        const valueType = `${tsType}[keyof ${tsType}]`
+        const valueType = `Exclude<${tsType}[keyof ${tsType}], undefined>`
         const valueBody = this.#read(type.of, value, valueType, `${path}{}`, limits, `${pad}  `)
         return [
           `${pad}const ${count} = r.count(${minBytes(type.key) + minBytes(type.of)}, ${Number.MAX_SAFE_INTEGER})`,
@@ -582,6 +587,10 @@ export class CodecEmitter {
     path: string,
     limits: CodecLimits,
   ): { write: string; read: string } {
+    const bare = tsType.replace(/^Exclude<(.*), (undefined|null|undefined \| null)>$/, '$1')
+    const id = `${bare}|${JSON.stringify(type)}|${limits.maxStringBytes}`
+    const known = this.#unions.get(id)
+    if (known) return known
     const suffix = `${this.#names.prefix}${path.replace(/[^A-Za-z0-9]+(.)?/g, (_, c: string | undefined) => (c ?? '').toUpperCase())}`
     const write = this.#names.define(`write_${suffix}`)
     const read = this.#names.define(`read_${suffix}`)
@@ -592,7 +601,7 @@ export class CodecEmitter {
     const put = type.variants.length <= 128 ? 'w.u8' : 'w.uvarint'
     type.variants.forEach((variant, i) => {
       this.#temp = 0
-      const variantType = `Extract<${tsType}, { ${disc}: ${literal(variant.value)} }>`
+      const variantType = `(${tsType} & { ${disc}: ${literal(variant.value)} })`
       const body = this.#writeObjectInline(
         variant.of as ObjectType,
         `v as ${variantType}`,
@@ -601,17 +610,17 @@ export class CodecEmitter {
         limits,
         '      ',
       )
-      w.push(`    case ${literal(variant.value)}: {`, `      ${put}(${i})`, body, '      return', '    }')
+      w.push(`    case ${literal(variant.value)}: {`, `      ${put}(${i})`, ...(body ? [body] : []), '      return', '    }')
     })
     w.push(
       '  }',
-      `  throw ${encodeError}(${quote(`${path}.${disc}: not a variant of the union`)}, v.${disc})`,
+      `  throw ${encodeError}(${quote(`${path}.${disc}: not a variant of the union`)}, (v as { ${disc}: unknown }).${disc})`,
     )
     this.#chunks.push(`function ${write}(w: ${ByteWriter}, v: ${tsType}): void {\n${w.join('\n')}\n}`)
     const r: string[] = ['  const variant = r.uvarint()', '  switch (variant) {']
     type.variants.forEach((variant, i) => {
       this.#temp = 0
-      const variantType = `Extract<${tsType}, { ${disc}: ${literal(variant.value)} }>`
+      const variantType = `(${tsType} & { ${disc}: ${literal(variant.value)} })`
       const body = this.#readObjectInline(
         variant.of as ObjectType,
         'x',
@@ -629,6 +638,7 @@ export class CodecEmitter {
     )
     this.#chunks.push(`function ${read}(r: ${ByteReader}): ${tsType} {\n${r.join('\n')}\n}`)
     this.#temp = saved
+    this.#unions.set(id, { write, read })
     return { write, read }
   }
 

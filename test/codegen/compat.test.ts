@@ -569,6 +569,8 @@ describe('describeChanges()', () => {
     expect(describeChanges(before, after)).toEqual({
       added: ['new@1', 'svc@2'],
       removed: ['gone@3', 'old@1'],
+      addedStates: [],
+      removedStates: [],
     })
   })
 })
