@@ -2,10 +2,10 @@
 export const CODEGEN_ERROR_CODES = {
   ERR_SCHEMA_LOAD: 'a schema file could not be loaded (a syntax or import error, or it threw)',
   ERR_SCHEMA_INVALID:
-    'a service breaks a rule of the schema DSL; the message names the file, the export and the rule',
-  ERR_SCHEMA_CLASH: 'two services would generate the same name or announce the same key',
+    'a service or state breaks a rule of the schema DSL; the message names the file, the export, the field path and the rule',
+  ERR_SCHEMA_CLASH: 'two services or states would generate the same name or announce the same key or feed',
   ERR_LOCK_INVALID: 'schema.lock.json is missing or is not a lock this version can read',
-  ERR_BREAKING_CHANGE: 'a service changed incompatibly without a new major version',
+  ERR_BREAKING_CHANGE: 'a service or state changed incompatibly without a new major version',
   ERR_STALE: 'generated/ does not match what the schemas generate (run npm run generate)',
   ERR_USAGE: 'bad command line: the message names the flag and the rule (exit 2)',
 } as const

@@ -1,0 +1,22 @@
+import { afterAll, describe, expect, it } from 'vitest'
+import { killExamples, runExample } from '../helpers/run-example.js'
+
+describe('examples/order-book/', () => {
+  afterAll(killExamples)
+
+  it('codec.ts: validates, encodes, decodes and applies order_book deltas, exits 0', async () => {
+    const run = await runExample('order-book/codec.ts')
+    expect(run.stderr).toBe('')
+    expect(run.code).toBe(0)
+    expect(run.stdout.trim().split('\n')).toEqual([
+      'upsert o-1: 9 bytes (JSON 71)',
+      'upsert o-2: 9 bytes (JSON 72)',
+      'patch o-1: 7 bytes (JSON 46)',
+      'delete o-2: 5 bytes (JSON 27)',
+      'book: {"o-1":{"price":9950,"side":"bid","size":5}}',
+      'snapshot at seq 4: 1 leaf, 13 bytes',
+      'invalid delta: ERR_INVALID_DELTA: order_book v1: key: Too small: expected string to have >=1 characters; leaf.side: Invalid option: expected one of "bid"|"ask"; leaf.price: Too small: expected number to be >0',
+      'corrupt bytes: ERR_DECODE: order_book v1 delta: leaf.side: value 7 of 2 (at byte 8)',
+    ])
+  })
+})
