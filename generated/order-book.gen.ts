@@ -3,6 +3,10 @@
 import {
   type ByteReader,
   type ByteWriter,
+  Publisher,
+  type PublisherOptions,
+  Replica,
+  type ReplicaOptions,
   type Snapshot,
   type StateCodec,
   type StateDelta,
@@ -56,7 +60,7 @@ function writeOrderBookKey(w: ByteWriter, v: OrderBookKey): void {
 
 function readOrderBookKey(r: ByteReader): OrderBookKey {
   const x = r.string(64)
-  if (x.length < 1 || x.length > 64) r.fail(`key: ${x.length} characters, not 1 to 64`)
+  if ((x.length < 2 && r.codePoints(x) < 1) || (x.length > 64 && r.codePoints(x) > 64)) r.fail(`key: ${r.codePoints(x)} characters, not 1 to 64`)
   return x
 }
 
@@ -301,4 +305,24 @@ export const OrderBookCodec: StateCodec<OrderBookKey, OrderBookLeaf, OrderBookPa
   parseDelta: orderBookParsers.parseDelta,
   parseKey: orderBookParsers.parseKey,
   parseLeaf: orderBookParsers.parseLeaf,
+}
+
+/**
+ * Publishes the order_book state as the feed `order_book@1`: `upsert`, `patch`, `delete` and `clear`
+ * validate with the schema, send batched binary deltas and apply them to the publisher's own copy.
+ */
+export class OrderBookPublisher extends Publisher<OrderBookKey, OrderBookLeaf, OrderBookPatch> {
+  constructor(options: PublisherOptions = {}) {
+    super(OrderBookCodec, options)
+  }
+}
+
+/**
+ * A replica of the order_book state: finds the feed `order_book@1`, joins, and stays in sync (`get`,
+ * `size`, `seq`, `on('change')`).
+ */
+export class OrderBookReplica extends Replica<OrderBookKey, OrderBookLeaf, OrderBookPatch> {
+  constructor(options: ReplicaOptions) {
+    super(OrderBookCodec, options)
+  }
 }

@@ -42,6 +42,10 @@ export const ERROR_CODES = {
     'bytes could not be decoded: truncated, corrupt or of another layout; the message names the field and the byte',
   ERR_INVALID_DELTA:
     'a state delta, key or leaf does not match its schema; the message names every field and rule',
+  ERR_MULTICAST:
+    'a multicast interface cannot join a group or send to one (ENODEV, EADDRNOTAVAIL, EINVAL); the message names the option (`interface`) and the address',
+  ERR_FEED_INCOMPATIBLE:
+    'a replica found a publisher of its feed with another fingerprint: the state layouts differ; the message names both',
   ERR_INTERNAL: 'an unexpected failure; `cause` holds the original error',
 } as const
 

@@ -58,6 +58,7 @@ export {
   type ServiceDefinition,
   serviceKey,
 } from './schema.js'
+export * from './replication/index.js'
 export * from './service/index.js'
 export * from './state/index.js'
 export * from './transport/index.js'

@@ -10,8 +10,10 @@ export interface StateImportPaths {
   schema: string
 }
 
-const VALUES = ['stateParsers', 'encodeError', 'codecError', 'limitError']
+const VALUES = ['stateParsers', 'encodeError', 'codecError', 'limitError', 'Publisher', 'Replica']
 const TYPES = [
+  'PublisherOptions',
+  'ReplicaOptions',
   'ByteReader',
   'ByteWriter',
   'Snapshot',
@@ -45,6 +47,8 @@ function emitState(
     Delta: file.define(`${p}Delta`),
     Snapshot: file.define(`${p}Snapshot`),
     Codec: file.define(`${p}Codec`),
+    Publisher: file.define(`${p}Publisher`),
+    Replica: file.define(`${p}Replica`),
     parsers: file.define(`${camel}Parsers`),
     putKey: file.define(`put${p}Key`),
     putLeaf: file.define(`put${p}Leaf`),

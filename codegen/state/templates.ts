@@ -208,4 +208,24 @@ export const {{n.Codec}}: {{r.StateCodec}}<{{n.Key}}, {{n.Leaf}}, {{n.Patch}}> =
   parseKey: {{n.parsers}}.parseKey,
   parseLeaf: {{n.parsers}}.parseLeaf,
 }
+
+/**
+ * Publishes the {{name}} state as the feed \`{{feed}}\`: \`upsert\`, \`patch\`, \`delete\` and \`clear\`
+ * validate with the schema, send batched binary deltas and apply them to the publisher's own copy.
+ */
+export class {{n.Publisher}} extends {{r.Publisher}}<{{n.Key}}, {{n.Leaf}}, {{n.Patch}}> {
+  constructor(options: {{r.PublisherOptions}} = {}) {
+    super({{n.Codec}}, options)
+  }
+}
+
+/**
+ * A replica of the {{name}} state: finds the feed \`{{feed}}\`, joins, and stays in sync (\`get\`,
+ * \`size\`, \`seq\`, \`on('change')\`).
+ */
+export class {{n.Replica}} extends {{r.Replica}}<{{n.Key}}, {{n.Leaf}}, {{n.Patch}}> {
+  constructor(options: {{r.ReplicaOptions}}) {
+    super({{n.Codec}}, options)
+  }
+}
 `)

@@ -1,0 +1,96 @@
+import type { ByteWriter } from '../state/byte-writer.js'
+import type { Delta, StateCodec } from '../state/types.js'
+
+/**
+ * The leaves of a state and an incremental digest of them: the sum (mod 2^32) of an FNV-1a hash
+ * of each leaf's encoded key and leaf. Publisher and replica keep one each; equal digests and leaf
+ * counts at the same seq mean the same state (up to a 32-bit collision). Leaves are replaced,
+ * never mutated in place.
+ */
+export class LeafStore<K, L, P> {
+  readonly leaves = new Map<K, L>()
+  readonly #hashes = new Map<K, number>()
+  readonly #codec: StateCodec<K, L, P>
+  readonly #scratch: ByteWriter
+  #digest = 0
+
+  constructor(codec: StateCodec<K, L, P>, scratch: ByteWriter) {
+    this.#codec = codec
+    this.#scratch = scratch
+  }
+
+  get digest(): number {
+    return this.#digest >>> 0
+  }
+
+  get size(): number {
+    return this.leaves.size
+  }
+
+  /** Applies one delta; returns the leaf before it (undefined when there was none). */
+  apply(delta: Delta<K, L, P>): L | undefined {
+    switch (delta.op) {
+      case 'upsert': {
+        const before = this.leaves.get(delta.key)
+        this.#set(delta.key, delta.leaf)
+        return before
+      }
+      case 'patch': {
+        const before = this.leaves.get(delta.key)
+        if (before === undefined) return undefined
+        const next = { ...before } as Record<string, unknown>
+        for (const name in delta.fields) {
+          const value = (delta.fields as Record<string, unknown>)[name]
+          if (value === undefined) delete next[name]
+          else next[name] = value
+        }
+        this.#set(delta.key, next as L)
+        return before
+      }
+      case 'delete': {
+        const before = this.leaves.get(delta.key)
+        if (before === undefined) return undefined
+        this.leaves.delete(delta.key)
+        this.#digest = (this.#digest - (this.#hashes.get(delta.key) ?? 0)) | 0
+        this.#hashes.delete(delta.key)
+        return before
+      }
+      case 'clear':
+        this.clear()
+        return undefined
+    }
+  }
+
+  /** Sets a leaf as it is (a snapshot entry). */
+  set(key: K, leaf: L): void {
+    this.#set(key, leaf)
+  }
+
+  clear(): void {
+    this.leaves.clear()
+    this.#hashes.clear()
+    this.#digest = 0
+  }
+
+  #set(key: K, leaf: L): void {
+    const w = this.#scratch
+    w.reset()
+    this.#codec.encodeKey(key, w)
+    this.#codec.encodeLeaf(leaf, w)
+    const hash = fnv1a(w.buf, w.pos)
+    const old = this.#hashes.get(key)
+    this.#digest = (this.#digest - (old ?? 0) + hash) | 0
+    this.#hashes.set(key, hash)
+    this.leaves.set(key, leaf)
+  }
+}
+
+/** 32-bit FNV-1a of the first `length` bytes. */
+export function fnv1a(bytes: Uint8Array, length: number): number {
+  let hash = 0x811c9dc5
+  for (let i = 0; i < length; i++) {
+    hash ^= bytes[i] as number
+    hash = Math.imul(hash, 0x01000193)
+  }
+  return hash >>> 0
+}
