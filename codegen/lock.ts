@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import { canonical, sortKeys } from '../runtime/util/canonical.js'
 import { CodegenError } from './errors.js'
 import type { LockedService, LockedState, SchemaLock, SchemaModel } from './model.js'
 
@@ -93,17 +94,4 @@ export function parseLock(text: string, where: string): SchemaLock {
   return lock as SchemaLock
 }
 
-/** JSON with object keys sorted at every level: the same value always gives the same text. */
-export function canonical(value: unknown): string {
-  return JSON.stringify(sortKeys(value))
-}
-
-function sortKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortKeys)
-  if (typeof value !== 'object' || value === null) return value
-  return Object.fromEntries(
-    Object.keys(value)
-      .sort()
-      .map((key) => [key, sortKeys((value as Record<string, unknown>)[key])]),
-  )
-}
+export { canonical } from '../runtime/util/canonical.js'

@@ -11,6 +11,7 @@ import {
   type StateCodec,
   type StateDelta,
   type StateKey,
+  type StateLayout,
   type StateLeaf,
   type StateLeafInput,
   type StatePatch,
@@ -140,6 +141,47 @@ function readOrderBookPatch(r: ByteReader): OrderBookPatch {
 
 const orderBookParsers = stateParsers(orderBook)
 
+/** The wire layout of order_book v1, as the lock records it. */
+const orderBookLayout: StateLayout = {
+  "name": "order_book",
+  "version": 1,
+  "maxKeyBytes": 64,
+  "maxLeafBytes": 64,
+  "key": {
+    "type": "string",
+    "minLength": 1,
+    "maxLength": 64
+  },
+  "leaf": {
+    "type": "object",
+    "fields": [
+      {
+        "name": "price",
+        "of": {
+          "type": "uint",
+          "minimum": 1
+        }
+      },
+      {
+        "name": "side",
+        "of": {
+          "type": "enum",
+          "values": [
+            "bid",
+            "ask"
+          ]
+        }
+      },
+      {
+        "name": "size",
+        "of": {
+          "type": "uint"
+        }
+      }
+    ]
+  }
+}
+
 function putOrderBookKey(w: ByteWriter, key: OrderBookKey): void {
   const start = w.pos
   writeOrderBookKey(w, key)
@@ -171,6 +213,7 @@ export const OrderBookCodec: StateCodec<OrderBookKey, OrderBookLeaf, OrderBookPa
   maxKeyBytes: 64,
   maxLeafBytes: 64,
   maxDeltaBytes: 133,
+  layout: orderBookLayout,
 
   encodeDelta(delta, out) {
     const start = out.pos

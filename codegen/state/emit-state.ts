@@ -12,6 +12,7 @@ export interface StateImportPaths {
 
 const VALUES = ['stateParsers', 'encodeError', 'codecError', 'limitError', 'Publisher', 'Replica']
 const TYPES = [
+  'StateLayout',
   'PublisherOptions',
   'ReplicaOptions',
   'ByteReader',
@@ -50,6 +51,7 @@ function emitState(
     Publisher: file.define(`${p}Publisher`),
     Replica: file.define(`${p}Replica`),
     parsers: file.define(`${camel}Parsers`),
+    layout: file.define(`${camel}Layout`),
     putKey: file.define(`put${p}Key`),
     putLeaf: file.define(`put${p}Leaf`),
     getLeaf: file.define(`get${p}Leaf`),
@@ -92,6 +94,18 @@ function emitState(
     maxPatchBytes: state.maxLeafBytes + patchOverhead,
     maxDeltaBytes: 1 + state.maxKeyBytes + state.maxLeafBytes + patchOverhead,
     minEntryBytes: minBytes(state.key) + minBytes(state.leaf),
+    layoutJson: JSON.stringify(
+      {
+        name: state.name,
+        version: state.version,
+        maxKeyBytes: state.maxKeyBytes,
+        maxLeafBytes: state.maxLeafBytes,
+        key: state.key,
+        leaf: state.leaf,
+      },
+      null,
+      2,
+    ),
     where: `${where} delta`,
     whereSnapshot: `${where} snapshot`,
     whereKey: `${where} key`,

@@ -1,7 +1,6 @@
-import { createHash } from 'node:crypto'
 import { pascalCase } from '../../runtime/schema.js'
 import { checkState, type StateDefinition, stateFeed, stateLimits } from '../../runtime/state/define.js'
-import { canonical } from '../lock.js'
+import { stateFingerprint } from '../../runtime/state/fingerprint.js'
 import type { StateModel, WireType } from '../model.js'
 import { type LayoutProblem, wireType } from './layout.js'
 
@@ -55,20 +54,4 @@ export function stateModel(
   }
 }
 
-/**
- * The fingerprint of a layout: the first 64 bits of the SHA-256 of its canonical JSON, in hex.
- * Names, limits and bounds count; descriptions do not.
- */
-export function stateFingerprint(layout: {
-  name: string
-  version: number
-  maxKeyBytes: number
-  maxLeafBytes: number
-  key: WireType
-  leaf: WireType
-}): string {
-  return createHash('sha256')
-    .update(canonical({ format: 1, ...layout }))
-    .digest('hex')
-    .slice(0, 16)
-}
+export { stateFingerprint }

@@ -45,6 +45,9 @@ export type {{n.Snapshot}} = {{r.Snapshot}}<{{n.Key}}, {{n.Leaf}}>
 
 export const stateCodecTemplate = compile(`const {{n.parsers}} = {{r.stateParsers}}({{state}})
 
+/** The wire layout of {{name}} v{{version}}, as the lock records it. */
+const {{n.layout}}: {{r.StateLayout}} = {{{layoutJson}}}
+
 function {{n.putKey}}(w: {{r.ByteWriter}}, key: {{n.Key}}): void {
   const start = w.pos
   {{f.writeKey}}(w, key)
@@ -73,6 +76,7 @@ export const {{n.Codec}}: {{r.StateCodec}}<{{n.Key}}, {{n.Leaf}}, {{n.Patch}}> =
   maxKeyBytes: {{maxKeyBytes}},
   maxLeafBytes: {{maxLeafBytes}},
   maxDeltaBytes: {{maxDeltaBytes}},
+  layout: {{n.layout}},
 
   encodeDelta(delta, out) {
     const start = out.pos

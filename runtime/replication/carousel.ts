@@ -18,7 +18,8 @@ const ABSENT = Symbol('absent')
 export interface CarouselOptions<K, L, P> {
   codec: StateCodec<K, L, P>
   store: LeafStore<K, L, P>
-  ids: FeedIds
+  /** The ids to stamp (a relay may change session). */
+  ids(): FeedIds
   maxDatagramBytes: number
   bytesPerSecond: number
   /** How long one HELLO keeps the carousel turning (ms). */
@@ -100,6 +101,16 @@ export class Carousel<K, L, P> {
     return out
   }
 
+  /** Drops the cycle running and the parts kept (the state was replaced). */
+  reset(): void {
+    clearTimeout(this.#timer)
+    this.#timer = undefined
+    this.cycle = 0
+    this.#shadow.clear()
+    this.#parts.clear()
+    this.#keys = []
+  }
+
   close(): void {
     this.#closed = true
     clearTimeout(this.#timer)
@@ -159,7 +170,8 @@ export class Carousel<K, L, P> {
 
   /** Builds and sends the next part; returns its bytes. */
   #sendPart(): number {
-    const { codec, store, ids, maxDatagramBytes } = this.#o
+    const { codec, store, maxDatagramBytes } = this.#o
+    const ids = this.#o.ids()
     const w = new ByteWriter(
       Buffer.allocUnsafe(maxDatagramBytes + codec.maxKeyBytes + codec.maxLeafBytes + 64),
     )

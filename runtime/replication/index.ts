@@ -1,3 +1,9 @@
+export type { DatagramAddress, DatagramEndpoint, DatagramListener, DatagramNetwork } from './endpoint.js'
+export type { FeedTransport } from './feed-transport.js'
+export { type Impairments, LossyEndpoint, type LossyOptions, type LossyStats, lossy } from './lossy.js'
+export { type LossyNetwork, lossyNetwork } from './lossy-network.js'
+export { MemoryEndpoint, MemoryNetwork, type MemoryNetworkOptions } from './memory-network.js'
+export { Prng } from './prng.js'
 export { Publisher, type PublisherEvents, type PublisherOptions } from './publisher.js'
 export {
   Replica,
@@ -6,11 +12,5 @@ export {
   type ReplicaOptions,
   type ResyncReason,
 } from './replica.js'
-export type { FeedTransport } from './feed-transport.js'
 export type { PublisherStats, ReplicaStats } from './stats.js'
-export type { DatagramAddress, DatagramEndpoint, DatagramListener, DatagramNetwork } from './endpoint.js'
-export { MemoryEndpoint, MemoryNetwork, type MemoryNetworkOptions } from './memory-network.js'
 export { UdpEndpoint, UdpNetwork, type UdpNetworkOptions } from './udp-endpoint.js'
-export { type Impairments, LossyEndpoint, type LossyOptions, type LossyStats, lossy } from './lossy.js'
-export { type LossyNetwork, lossyNetwork } from './lossy-network.js'
-export { Prng } from './prng.js'

@@ -19,6 +19,7 @@ export const Kind = {
   HELLO: 7,
   INFO: 8,
   FRAGMENT: 9,
+  LAYOUT: 10,
 } as const
 
 export type KindName = keyof typeof Kind
@@ -43,6 +44,7 @@ export const HEARTBEAT_CLOSING = 1
 export const HELLO_CAROUSEL = 1
 export const HELLO_SUBSCRIBE = 2
 export const HELLO_LEAVE = 4
+export const HELLO_LAYOUT = 8
 
 /** The two 64-bit ids every packet carries, as bytes and as u32 halves (cheap to compare). */
 export class FeedIds {
@@ -123,7 +125,7 @@ export function parseHeader(bytes: Uint8Array, out: PacketHeader): HeaderProblem
   if (bytes[0] !== MAGIC_0 || bytes[1] !== MAGIC_1) return 'magic'
   if (bytes[2] !== PROTOCOL_VERSION) return 'version'
   const kind = bytes[3] as number
-  if (kind < Kind.DATA || kind > Kind.FRAGMENT) return 'kind'
+  if (kind < Kind.DATA || kind > Kind.LAYOUT) return 'kind'
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   if (view.getUint32(4, true) !== crc32(bytes.subarray(8))) return 'crc'
   const hi = view.getUint32(28, true)
@@ -395,7 +397,8 @@ export function readFragmentHeader(r: ByteReader): FragmentHeader {
   r.u8()
   r.u8()
   const total = r.u32()
-  if (inner !== Kind.DATA && inner !== Kind.SNAPSHOT) r.fail(`a fragment of kind ${inner}`)
+  if (inner !== Kind.DATA && inner !== Kind.SNAPSHOT && inner !== Kind.LAYOUT)
+    r.fail(`a fragment of kind ${inner}`)
   if (count === 0 || index >= count) r.fail(`fragment ${index} of ${count}`)
   return { inner, index, count, total }
 }

@@ -23,6 +23,7 @@ import {
   HEADER_BYTES,
   HEARTBEAT_CLOSING,
   HELLO_CAROUSEL,
+  HELLO_LAYOUT,
   HELLO_LEAVE,
   HELLO_SUBSCRIBE,
   Kind,
@@ -64,6 +65,8 @@ export interface PublisherOptions {
   repairHoldMs?: number
   /** Rate of the snapshot carousel (bytes per second); default 16 MB/s. */
   snapshotBytesPerSecond?: number
+  /** The session id (16 hex digits); default a random one. A relay keeps its upstream's. */
+  session?: string
 }
 
 export interface PublisherEvents {
@@ -85,7 +88,9 @@ interface Subscriber {
  */
 export class Publisher<K, L, P = Partial<L>> extends EventEmitter<PublisherEvents> {
   readonly codec: StateCodec<K, L, P>
-  readonly #o: Required<Omit<PublisherOptions, 'link' | 'transport'>> & { link: Discovery | undefined }
+  readonly #o: Required<Omit<PublisherOptions, 'link' | 'transport' | 'session'>> & {
+    link: Discovery | undefined
+  }
   readonly #transport: ResolvedTransport
   readonly #store: LeafStore<K, L, P>
   readonly #ring: RetransmitRing
@@ -136,7 +141,13 @@ export class Publisher<K, L, P = Partial<L>> extends EventEmitter<PublisherEvent
       ),
     }
     this.#transport = resolveTransport(options.transport, codec.feed)
-    this.#ids = FeedIds.random(codec.fingerprint)
+    if (options.session !== undefined && !/^[0-9a-f]{16}$/.test(options.session)) {
+      checkOption.fail('session', 'must be 16 lower-case hex digits', options.session)
+    }
+    this.#ids =
+      options.session === undefined
+        ? FeedIds.random(codec.fingerprint)
+        : new FeedIds(Buffer.from(options.session, 'hex'), codec.fingerprint)
     this.#store = new LeafStore(codec, new ByteWriter(codec.maxKeyBytes + codec.maxLeafBytes + 16))
     this.#ring = new RetransmitRing(this.#o.retransmitBufferBytes)
   }
@@ -201,7 +212,7 @@ export class Publisher<K, L, P = Partial<L>> extends EventEmitter<PublisherEvent
     this.#carousel = new Carousel({
       codec: this.codec,
       store: this.#store,
-      ids: this.#ids,
+      ids: () => this.#ids,
       maxDatagramBytes: this.#o.maxDatagramBytes,
       bytesPerSecond: this.#o.snapshotBytesPerSecond,
       demandMs: this.#o.heartbeatMs * 3,
@@ -236,6 +247,58 @@ export class Publisher<K, L, P = Partial<L>> extends EventEmitter<PublisherEvent
     this.#store.apply(checked)
     this.#stats.deltas++
     return this.#seq
+  }
+
+  /**
+   * Applies a delta under the seq an upstream feed gave it (a relay, such as the repeater): no zod
+   * check, the seq must be past the last one. A seq that skips some leaves a hole replicas cannot
+   * repair here (UNRECOVERABLE), so they resync from this publisher's carousel.
+   */
+  relay(seq: number, delta: Delta<K, L, P>): void {
+    if (this.#closing) throw new GrenacheError('ERR_CLOSED', 'the publisher is closed')
+    if (!this.#control) throw new GrenacheError('ERR_INVALID_ARGUMENT', 'start() the publisher first')
+    if (!Number.isSafeInteger(seq) || seq <= this.#seq) {
+      throw new GrenacheError('ERR_INVALID_ARGUMENT', `relay: seq ${seq} is not past ${this.#seq}`)
+    }
+    if (seq > this.#seq + 1) {
+      this.flush()
+      this.#seq = seq - 1
+    }
+    this.#encode(delta)
+    const carousel = this.#carousel
+    if (carousel && carousel.cycle !== 0) {
+      if (delta.op === 'clear') carousel.beforeClear()
+      else carousel.beforeChange(delta.key)
+    }
+    this.#store.apply(delta)
+    this.#stats.deltas++
+  }
+
+  /**
+   * Replaces the whole state, which is now the state after delta `seq` (a relay whose upstream
+   * resynced or restarted). With a new `session`, a closing heartbeat of the old one goes first, so
+   * replicas reset at once; otherwise they find the seqs they miss unrecoverable and resync.
+   */
+  reset(options: { seq: number; leaves: Iterable<readonly [K, L]>; session?: string }): void {
+    if (this.#closing) throw new GrenacheError('ERR_CLOSED', 'the publisher is closed')
+    if (!Number.isSafeInteger(options.seq) || options.seq < 0) {
+      throw new GrenacheError(
+        'ERR_INVALID_ARGUMENT',
+        `reset: seq must be a safe integer ≥ 0, got ${options.seq}`,
+      )
+    }
+    this.flush()
+    if (options.session !== undefined && options.session !== this.#ids.sessionHex) {
+      this.#heartbeat(HEARTBEAT_CLOSING)
+      this.#ids = new FeedIds(Buffer.from(options.session, 'hex'), this.codec.fingerprint)
+    }
+    this.#carousel?.reset()
+    this.#ring.clear()
+    this.#held.clear()
+    this.#store.clear()
+    for (const [key, leaf] of options.leaves) this.#store.set(key, leaf)
+    this.#seq = options.seq
+    this.#heartbeat(0)
   }
 
   upsert(key: K, leaf: L): number {
@@ -477,6 +540,20 @@ export class Publisher<K, L, P = Partial<L>> extends EventEmitter<PublisherEvent
     seal(w.buf, 0, w.pos)
     control.send(w.buf.subarray(0, w.pos), from)
     if (flags & HELLO_CAROUSEL) this.#carousel?.demand()
+    if (flags & HELLO_LAYOUT) {
+      const json = Buffer.from(JSON.stringify(this.codec.layout))
+      const packet = new ByteWriter(Buffer.allocUnsafe(HEADER_BYTES + json.length))
+      writeHeader(packet, Kind.LAYOUT, this.#ids, 0)
+      json.copy(packet.buf, packet.pos)
+      packet.pos += json.length
+      seal(packet.buf, 0, packet.pos)
+      const whole = packet.buf.subarray(0, packet.pos)
+      const datagrams =
+        whole.length > this.#o.maxDatagramBytes
+          ? fragment(whole, this.#ids, this.#o.maxDatagramBytes)
+          : [whole]
+      for (const datagram of datagrams) control.send(datagram, from)
+    }
   }
 
   #onNack(ranges: ReturnType<typeof readNack>, from: DatagramAddress): void {

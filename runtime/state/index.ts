@@ -19,5 +19,7 @@ export {
   stateLimits,
 } from './define.js'
 export { codecError, limitError } from './errors.js'
+export { stateFingerprint } from './fingerprint.js'
+export type { StateLayout, WireField, WireType } from './layout.js'
 export { type StateParsers, stateParsers } from './parse.js'
 export type { AnyStateCodec, Delta, Snapshot, StateCodec } from './types.js'

@@ -1,5 +1,6 @@
 import type { ByteReader } from './byte-reader.js'
 import type { ByteWriter } from './byte-writer.js'
+import type { StateLayout } from './layout.js'
 
 /**
  * One change to a replicated state. Every op is absolute, so applying a delta twice, or after a
@@ -49,6 +50,8 @@ export interface StateCodec<K, L, P = Partial<L>> {
   readonly maxLeafBytes: number
   /** Largest encoded delta: an op byte, a key and a leaf. */
   readonly maxDeltaBytes: number
+  /** The wire layout the codec implements (what the fingerprint hashes): lets a tool read a feed without this code. */
+  readonly layout: StateLayout
 
   encodeDelta(delta: Delta<K, L, P>, out: ByteWriter): void
   decodeDelta(input: ByteReader): Delta<K, L, P>
