@@ -76,6 +76,7 @@ export interface SchemaLock {
 }
 
 export type { WireField, WireType } from '../runtime/state/layout.js'
+
 import type { WireType } from '../runtime/state/layout.js'
 
 export interface StateModel {

@@ -220,6 +220,8 @@ export class CodecEmitter {
         const body = this.#write(type.of, item, `${tsType}[number]`, `${path}[]`, limits, `${pad}  `)
         return [
           `${pad}const ${items} = ${v}`,
+          // A string or an array-like would encode as a list of something else: refuse it.
+          `${pad}if (!Array.isArray(${items})) throw ${encodeError}(${quote(`${path}: not an array`)}, ${items})`,
           `${pad}w.uvarint(${items}.length)`,
           `${pad}for (const ${item} of ${items}) {`,
           body,
@@ -249,6 +251,9 @@ export class CodecEmitter {
         )
         return [
           `${pad}const ${record} = ${v}`,
+          // A number would encode as an empty record, an array as one keyed by its indices.
+          `${pad}if (typeof ${record} !== 'object' || ${record} === null || Array.isArray(${record}))`,
+          `${pad}  throw ${encodeError}(${quote(`${path}: not a record`)}, ${record})`,
           `${pad}let ${count} = 0`,
           `${pad}for (const ${key} in ${record}) if (Object.hasOwn(${record}, ${key})) ${count}++`,
           `${pad}w.uvarint(${count})`,
@@ -335,18 +340,22 @@ export class CodecEmitter {
   #read(type: WireType, x: string, tsType: string, path: string, limits: CodecLimits, pad: string): string {
     switch (type.type) {
       case 'string': {
+        // zod measures strings in code points (one or two UTF-16 units, at most 4 UTF-8 bytes):
+        // counted only when the units leave the bound in doubt.
         const max = Math.min(
-          type.maxLength === undefined ? Infinity : type.maxLength * 3,
+          type.maxLength === undefined ? Infinity : type.maxLength * 4,
           limits.maxStringBytes,
         )
         const lines = [`${pad}const ${x} = r.string(${max})`]
         const checks: string[] = []
-        if (type.minLength !== undefined) checks.push(`${x}.length < ${type.minLength}`)
-        if (type.maxLength !== undefined) checks.push(`${x}.length > ${type.maxLength}`)
+        if (type.minLength !== undefined)
+          checks.push(`(${x}.length < ${type.minLength * 2} && r.codePoints(${x}) < ${type.minLength})`)
+        if (type.maxLength !== undefined)
+          checks.push(`(${x}.length > ${type.maxLength} && r.codePoints(${x}) > ${type.maxLength})`)
         if (checks.length > 0) {
           const bounds = `${type.minLength ?? 0} to ${type.maxLength ?? 'any'}`
           lines.push(
-            `${pad}if (${checks.join(' || ')}) r.fail(\`${escapeTemplate(path)}: \${${x}.length} characters, not ${bounds}\`)`,
+            `${pad}if (${checks.join(' || ')}) r.fail(\`${escapeTemplate(path)}: \${r.codePoints(${x})} characters, not ${bounds}\`)`,
           )
         }
         return lines.join('\n')
@@ -610,7 +619,13 @@ export class CodecEmitter {
         limits,
         '      ',
       )
-      w.push(`    case ${literal(variant.value)}: {`, `      ${put}(${i})`, ...(body ? [body] : []), '      return', '    }')
+      w.push(
+        `    case ${literal(variant.value)}: {`,
+        `      ${put}(${i})`,
+        ...(body ? [body] : []),
+        '      return',
+        '    }',
+      )
     })
     w.push(
       '  }',

@@ -178,6 +178,14 @@ function objectType(schema: ZodLike, path: string, problems: LayoutProblem[]): W
     })
   }
   const shape = (def.shape ?? {}) as Record<string, unknown>
+  for (const name of Object.keys(shape)) {
+    if (!/^[A-Za-z_$][A-Za-z0-9_$]*$/.test(name)) {
+      problems.push({
+        path: `${path}.${name}`,
+        message: 'is not a JavaScript identifier: name fields as identifiers',
+      })
+    }
+  }
   const fields: WireField[] = Object.keys(shape)
     .sort(compare)
     .map((name) => ({ name, of: wireType(shape[name], `${path}.${name}`, problems) }))

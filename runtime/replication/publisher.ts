@@ -20,6 +20,7 @@ import {
   DATA_FLAGS_OFFSET,
   DATA_RETRANSMIT,
   FeedIds,
+  type FeedInfo,
   HEADER_BYTES,
   HEARTBEAT_CLOSING,
   HELLO_CAROUSEL,
@@ -189,6 +190,19 @@ export class Publisher<K, L, P = Partial<L>> extends EventEmitter<PublisherEvent
     stats.snapshotCycles = this.#carousel?.cycles ?? 0
     stats.snapshotBytes = this.#carousel?.bytesSent ?? 0
     return stats
+  }
+
+  /** Where the feed's packets go (after start): what a replica learns from INFO. */
+  get info(): FeedInfo | undefined {
+    if (!this.#control) return undefined
+    return {
+      transport: this.#transport.kind,
+      group: this.#transport.data.host,
+      dataPort: this.#transport.data.port,
+      snapshotPort: this.#transport.snapshot.port,
+      heartbeatMs: this.#o.heartbeatMs,
+      maxDatagramBytes: this.#o.maxDatagramBytes,
+    }
   }
 
   /** The control endpoint's address (after start). */
@@ -484,7 +498,12 @@ export class Publisher<K, L, P = Partial<L>> extends EventEmitter<PublisherEvent
 
   #onControl(bytes: Buffer, from: DatagramAddress): void {
     const header = this.#header
-    if (parseHeader(bytes, header) !== undefined || !header.sameFingerprint(this.#ids)) {
+    if (parseHeader(bytes, header) !== undefined) {
+      this.#stats.dropped++
+      return
+    }
+    // A HELLO of another layout still gets INFO: the replica then says what is incompatible.
+    if (!header.sameFingerprint(this.#ids) && header.kind !== Kind.HELLO) {
       this.#stats.dropped++
       return
     }
@@ -529,14 +548,7 @@ export class Publisher<K, L, P = Partial<L>> extends EventEmitter<PublisherEvent
     if (flags & HELLO_LEAVE) return
     const w = new ByteWriter(Buffer.allocUnsafe(HEADER_BYTES + 64 + 255))
     writeHeader(w, Kind.INFO, this.#ids, this.#seq)
-    writeInfo(w, {
-      transport: this.#transport.kind,
-      group: this.#transport.data.host,
-      dataPort: this.#transport.data.port,
-      snapshotPort: this.#transport.snapshot.port,
-      heartbeatMs: this.#o.heartbeatMs,
-      maxDatagramBytes: this.#o.maxDatagramBytes,
-    })
+    writeInfo(w, this.info as FeedInfo)
     seal(w.buf, 0, w.pos)
     control.send(w.buf.subarray(0, w.pos), from)
     if (flags & HELLO_CAROUSEL) this.#carousel?.demand()

@@ -1,6 +1,7 @@
 import { GrenacheError } from '../errors.js'
 
-const utf8 = new TextDecoder('utf-8', { fatal: true })
+// ignoreBOM: a string that starts with U+FEFF keeps it (by default the decoder drops it).
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
 
 /** Node's Latin-1 slice: the fastest way to read ASCII (undocumented, on every Buffer since Node 0.x). */
 type Latin1Slicing = Buffer & { latin1Slice(start: number, end: number): string }
@@ -80,19 +81,39 @@ export class ByteReader {
     return this.fail('a varint is longer than 8 bytes')
   }
 
-  /** A zigzag LEB128 safe integer. */
+  /**
+   * A zigzag LEB128 safe integer. The zigzag form of a safe integer takes up to 54 bits, past exact
+   * doubles, so the sign (the low bit) and the magnitude are read apart, as the writer wrote them.
+   */
   varint(): number {
-    const pos = this.pos
+    const buf = this.buf
+    let pos = this.pos
     if (pos < this.end) {
-      const first = this.buf[pos] as number
+      const first = buf[pos] as number
       if (first < 0x80) {
         this.pos = pos + 1
         return first & 1 ? -((first >>> 1) + 1) : first >>> 1
       }
     }
-    const zigzag = this.uvarint()
-    const half = Math.floor(zigzag / 2)
-    return zigzag % 2 === 1 ? -half - 1 : half
+    if (pos >= this.end) this.fail('truncated: a varint is cut short')
+    const first = buf[pos++] as number
+    const negative = (first & 1) === 1
+    let rest = (first & 0x7f) >>> 1
+    let scale = 64
+    for (let i = 1; i < 8; i++) {
+      if (pos >= this.end) this.fail('truncated: a varint is cut short')
+      const byte = buf[pos++] as number
+      rest += (byte & 0x7f) * scale
+      if (byte < 0x80) {
+        if (byte === 0) this.fail('a varint has a redundant last byte')
+        // Safe integers: up to 2^53 - 1 each way, so the magnitude of a negative one is 2^53 - 2 at most.
+        if (rest > Number.MAX_SAFE_INTEGER - (negative ? 1 : 0)) this.fail('a varint is past 2^53 - 1')
+        this.pos = pos
+        return negative ? -rest - 1 : rest
+      }
+      scale *= 128
+    }
+    return this.fail('a varint is longer than 8 bytes')
   }
 
   f64(): number {
@@ -149,6 +170,22 @@ export class ByteReader {
       this.pos = start
       return this.fail(`a string of ${length} bytes is not valid UTF-8`)
     }
+  }
+
+  /** The length zod gives a string: its code points (a surrogate pair counts once). */
+  codePoints(text: string): number {
+    let count = text.length
+    for (let i = 0; i < text.length; i++) {
+      const unit = text.charCodeAt(i)
+      if (unit >= 0xd800 && unit <= 0xdbff && i + 1 < text.length) {
+        const next = text.charCodeAt(i + 1)
+        if (next >= 0xdc00 && next <= 0xdfff) {
+          count--
+          i++
+        }
+      }
+    }
+    return count
   }
 
   /**

@@ -53,7 +53,7 @@ export class ByteWriter {
 
   /** A non-negative safe integer as LEB128 (1 byte below 128, at most 8). */
   uvarint(value: number): void {
-    if (this.pos + 8 > this.buf.length) this.#room(8)
+    if (this.pos + 8 > this.buf.length) this.#fit(varintBytes(value))
     const buf = this.buf
     let pos = this.pos
     if (value >>> 0 === value) {
@@ -81,10 +81,10 @@ export class ByteWriter {
       return
     }
     if (!Number.isSafeInteger(value)) throw encodeError('not a safe integer', value)
-    if (this.pos + 8 > this.buf.length) this.#room(8)
     // Zigzag without the doubling (2^54 is past exact doubles): the low bit is the sign.
     const negative = value < 0
     let rest = negative ? -value - 1 : value
+    if (this.pos + 8 > this.buf.length) this.#fit(varintBytes(rest * 2))
     const buf = this.buf
     let pos = this.pos
     buf[pos++] = ((rest % 64) * 2 + (negative ? 1 : 0)) | 0x80
@@ -97,15 +97,19 @@ export class ByteWriter {
     this.pos = pos
   }
 
+  /** A finite float64 (zod's numbers are finite; NaN and ±Infinity would be refused by every decoder). */
   f64(value: number): void {
-    if (typeof value !== 'number') throw encodeError('not a number', value)
+    if (!Number.isFinite(value)) throw encodeError('not a finite number', value)
     if (this.pos + 8 > this.buf.length) this.#room(8)
     this.view.setFloat64(this.pos, value, true)
     this.pos += 8
   }
 
+  /** A float32 (refused when not finite, or when it overflows float32). */
   f32(value: number): void {
-    if (typeof value !== 'number') throw encodeError('not a number', value)
+    if (!Number.isFinite(value) || !Number.isFinite(Math.fround(value))) {
+      throw encodeError('not a finite float32', value)
+    }
     if (this.pos + 4 > this.buf.length) this.#room(4)
     this.view.setFloat32(this.pos, value, true)
     this.pos += 4
@@ -144,7 +148,8 @@ export class ByteWriter {
   string(value: string): void {
     if (typeof value !== 'string') throw encodeError('not a string', value)
     const length = value.length
-    if (length < 43) {
+    // Near the end of a buffer that cannot grow, the exact size is worked out below instead.
+    if (length < 43 && (this.pos + 1 + length * 3 <= this.buf.length || this.#grow)) {
       // At most 126 bytes: the length takes one byte, so the text goes straight after it.
       if (this.pos + 1 + length * 3 > this.buf.length) this.#room(1 + length * 3)
       const buf = this.buf
@@ -175,6 +180,11 @@ export class ByteWriter {
     this.pos += this.buf.write(value, this.pos)
   }
 
+  /** Makes room for `wanted` bytes: the exact size, where the fast paths reserve the most a write can take. */
+  #fit(wanted: number): void {
+    if (this.pos + wanted > this.buf.length) this.#room(wanted)
+  }
+
   #room(wanted: number): void {
     if (!this.#grow) {
       throw new GrenacheError(
@@ -189,6 +199,13 @@ export class ByteWriter {
     this.buf = next
     this.view = new DataView(next.buffer, next.byteOffset, next.byteLength)
   }
+}
+
+/** The LEB128 size of a non-negative integer, 1 to 8 bytes (1 for what `uvarint` refuses anyway). */
+function varintBytes(value: number): number {
+  let bytes = 1
+  for (let rest = value; rest >= 128 && bytes < 8; rest /= 128) bytes++
+  return bytes
 }
 
 /** `ERR_ENCODE` for a value that does not fit its layout; the codec adds where it was. */

@@ -147,6 +147,11 @@ describe('a state the layout cannot carry', () => {
     ['a tuple', 'bad: z.tuple([z.string()])', 'leaf.bad is a tuple'],
     ['a Map', 'bad: z.map(z.string(), z.number())', 'leaf.bad is a Map: use z.record'],
     ['a Set', 'bad: z.set(z.string())', 'leaf.bad is a Set: use z.array'],
+    [
+      'a field name that is not an identifier',
+      "'bad-name': z.string()",
+      'leaf.bad-name is not a JavaScript identifier',
+    ],
     ['null', 'bad: z.null()', 'leaf.bad is a null, which has no binary layout'],
     ['a loose object', 'bad: z.looseObject({ a: z.string() })', 'leaf.bad keeps unknown keys'],
     [
