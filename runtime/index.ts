@@ -50,6 +50,7 @@ export {
   type SubClientOptions,
   type SubMessage,
 } from './peer/index.js'
+export * from './replication/index.js'
 export {
   checkService,
   defineService,
@@ -58,7 +59,6 @@ export {
   type ServiceDefinition,
   serviceKey,
 } from './schema.js'
-export * from './replication/index.js'
 export * from './service/index.js'
 export * from './state/index.js'
 export * from './transport/index.js'

@@ -1,7 +1,7 @@
 import { pascalCase } from '../../runtime/schema.js'
 import { checkState, type StateDefinition, stateFeed, stateLimits } from '../../runtime/state/define.js'
 import { stateFingerprint } from '../../runtime/state/fingerprint.js'
-import type { StateModel, WireType } from '../model.js'
+import type { StateModel } from '../model.js'
 import { type LayoutProblem, wireType } from './layout.js'
 
 /** A rule a state breaks, where (`leaf.price`), and why. */

@@ -27,7 +27,6 @@ import {
   readSnapshotPartHeader,
   readUnrecoverable,
   type SeqRange,
-  SNAPSHOT_BODY_BYTES,
   SNAPSHOT_LAST,
   seal,
   writeHeader,
