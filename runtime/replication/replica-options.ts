@@ -1,0 +1,83 @@
+import type { Discovery } from '../peer/discovery.js'
+import { checkOption } from '../util/validate.js'
+import type { DatagramNetwork } from './endpoint.js'
+import type { FeedTransport } from './feed-transport.js'
+import { UdpNetwork } from './udp-endpoint.js'
+
+export interface ReplicaOptions {
+  /** Finds the publisher by the feed's name (`<name>@<major>/feed`) through this Link. */
+  link?: Discovery
+  /** Or the publisher's control address, `host:port` (no lookup). */
+  publisher?: string
+  /**
+   * The local side of the transport: `{ kind: 'memory', network }` for the publisher's memory
+   * network, or UDP options (`interface`, `recvBufferBytes`); groups and ports come from the publisher.
+   */
+  transport?: FeedTransport
+  /** Address of this replica's own socket (NACKs, retransmits, unicast fan-out); default `127.0.0.1`. */
+  host?: string
+  /** A hole is NACKed after a random delay of up to this many ms (a hole that fills meanwhile is not); default 1. */
+  nackDelayMs?: number
+  /** A NACK not answered is sent again after this many ms (doubling, up to 16 times); default 5. */
+  nackRetryMs?: number
+  /** NACKs for one hole before giving up and resyncing; default 5. */
+  nackAttempts?: number
+  /** Deltas held out of order or while joining; past it, the replica resyncs. Default 65536. */
+  maxBufferedDeltas?: number
+  /** Heartbeats missed before the publisher is `stale`; default 3. */
+  deadAfterHeartbeats?: number
+}
+
+export interface ResolvedReplicaOptions {
+  link: Discovery | undefined
+  publisher: string | undefined
+  host: string
+  nackDelayMs: number
+  nackRetryMs: number
+  nackAttempts: number
+  maxBufferedDeltas: number
+  deadAfterHeartbeats: number
+  network: DatagramNetwork
+}
+
+/** Checks the options (`ERR_INVALID_OPTION` naming the option) and fills in the defaults. */
+export function resolveReplicaOptions(options: ReplicaOptions): ResolvedReplicaOptions {
+  if (typeof options !== 'object' || options === null) checkOption.fail('', 'must be an object', options)
+  if (options.link === undefined && options.publisher === undefined) {
+    checkOption.fail(
+      'link',
+      'or options.publisher must be given (how else to find the publisher?)',
+      undefined,
+    )
+  }
+  const t = options.transport
+  let network: DatagramNetwork
+  if (t?.kind === 'memory') {
+    if (typeof t.network?.bind !== 'function') {
+      checkOption.fail('transport.network', 'must be a MemoryNetwork (or a network wrapping one)', t.network)
+    }
+    network = t.network
+  } else {
+    network = new UdpNetwork({
+      interface: t?.kind === 'multicast' && t.interface !== undefined ? t.interface : '127.0.0.1',
+      ...(t && t.recvBufferBytes !== undefined ? { recvBufferBytes: t.recvBufferBytes } : {}),
+    })
+  }
+  return {
+    link: options.link,
+    publisher:
+      options.publisher === undefined ? undefined : checkOption.hostPort('publisher', options.publisher),
+    host: checkOption.string('host', options.host ?? '127.0.0.1'),
+    nackDelayMs: checkOption.integer('nackDelayMs', options.nackDelayMs ?? 1, 0, 10_000),
+    nackRetryMs: checkOption.integer('nackRetryMs', options.nackRetryMs ?? 5, 1, 60_000),
+    nackAttempts: checkOption.integer('nackAttempts', options.nackAttempts ?? 5, 1, 1000),
+    maxBufferedDeltas: checkOption.integer('maxBufferedDeltas', options.maxBufferedDeltas ?? 65_536, 1),
+    deadAfterHeartbeats: checkOption.integer(
+      'deadAfterHeartbeats',
+      options.deadAfterHeartbeats ?? 3,
+      1,
+      1000,
+    ),
+    network,
+  }
+}

@@ -1,0 +1,162 @@
+import type { SeqRange } from './packet.js'
+import type { ReplicaStats } from './stats.js'
+
+export interface SequencerOptions {
+  maxBufferedDeltas: number
+  nackDelayMs: number
+  nackRetryMs: number
+  nackAttempts: number
+}
+
+export interface SequencerHooks<D> {
+  /** Applies the delta of `seq` (called in seq order, once per seq). */
+  apply(seq: number, delta: D): void
+  /** Asks the publisher for these seqs. */
+  nack(ranges: SeqRange[]): void
+  /** The window overflowed, or a hole could not be repaired: the replica must resync. */
+  giveUp(reason: 'overflow' | 'nack-attempts'): void
+}
+
+/**
+ * Puts deltas in seq order: applies the next one at once, holds later ones in a bounded window,
+ * and asks for holes by NACK after a random 0–`nackDelayMs` (a hole that fills meanwhile is not
+ * asked for), again with back-off, until `nackAttempts` run out. `next` is 0 until a snapshot
+ * tells where to start: until then every delta is held (the join buffer).
+ */
+export class Sequencer<D> {
+  /** The next seq to apply; 0 while joining. */
+  next = 0
+  /** The highest seq known to exist (seen in a DATA packet or a heartbeat). */
+  known = 0
+  /** When the oldest hole appeared (ms, performance clock); 0 without one. */
+  missingSinceMs = 0
+  readonly #window = new Map<number, D>()
+  readonly #hooks: SequencerHooks<D>
+  readonly #o: SequencerOptions
+  readonly #stats: ReplicaStats
+  #timer: NodeJS.Timeout | undefined
+  #tries = 0
+
+  constructor(hooks: SequencerHooks<D>, options: SequencerOptions, stats: ReplicaStats) {
+    this.#hooks = hooks
+    this.#o = options
+    this.#stats = stats
+  }
+
+  get live(): boolean {
+    return this.next > 0
+  }
+
+  /** Deltas held. */
+  get buffered(): number {
+    return this.#window.size
+  }
+
+  /** Whether every seq of `[first, last]` is already applied (a retransmit nobody needed). */
+  applied(last: number): boolean {
+    return this.next > 0 && last < this.next
+  }
+
+  /** A seq seen to exist. */
+  saw(last: number): void {
+    if (last > this.known) this.known = last
+  }
+
+  /** Takes the delta of `seq`; false when the window overflowed (the replica resyncs). */
+  offer(seq: number, delta: D): boolean {
+    if (seq === this.next) {
+      this.#hooks.apply(seq, delta)
+      this.next++
+      return true
+    }
+    if ((this.next > 0 && seq < this.next) || this.#window.has(seq)) {
+      this.#stats.duplicates++
+      return true
+    }
+    if (this.next > 0) this.#stats.outOfOrder++
+    this.#window.set(seq, delta)
+    if (this.#window.size > this.#o.maxBufferedDeltas) {
+      this.#hooks.giveUp('overflow')
+      return false
+    }
+    return true
+  }
+
+  /** Starts applying after a snapshot cut at `cut`: drops what it holds, replays what is past it. */
+  start(cut: number): void {
+    this.next = cut + 1
+    for (const seq of this.#window.keys()) if (seq < this.next) this.#window.delete(seq)
+    this.settle()
+  }
+
+  /** After a packet: applies what the window holds in order, then looks for holes. */
+  settle(): void {
+    if (this.next === 0) return
+    let delta = this.#window.get(this.next)
+    while (delta !== undefined) {
+      this.#window.delete(this.next)
+      this.#hooks.apply(this.next, delta)
+      this.next++
+      delta = this.#window.get(this.next)
+    }
+    if (this.known < this.next) {
+      this.#clearHole()
+      return
+    }
+    if (this.missingSinceMs === 0) {
+      this.missingSinceMs = performance.now()
+      this.#stats.gaps++
+    }
+    if (this.known - this.next >= this.#o.maxBufferedDeltas) {
+      this.#hooks.giveUp('overflow')
+      return
+    }
+    this.#timer ??= setTimeout(() => this.#nack(), Math.random() * this.#o.nackDelayMs)
+  }
+
+  /** Forgets everything: joining again. */
+  reset(): void {
+    this.next = 0
+    this.#window.clear()
+    this.#clearHole()
+  }
+
+  close(): void {
+    this.reset()
+  }
+
+  #clearHole(): void {
+    this.missingSinceMs = 0
+    this.#tries = 0
+    clearTimeout(this.#timer)
+    this.#timer = undefined
+  }
+
+  #nack(): void {
+    this.#timer = undefined
+    if (this.next === 0 || this.known < this.next) {
+      this.#clearHole()
+      return
+    }
+    if (this.#tries >= this.#o.nackAttempts) {
+      this.#hooks.giveUp('nack-attempts')
+      return
+    }
+    const ranges: SeqRange[] = []
+    let from = 0
+    for (let seq = this.next; seq <= this.known + 1 && ranges.length < 64; seq++) {
+      const missing = seq <= this.known && !this.#window.has(seq)
+      if (missing && from === 0) from = seq
+      if (!missing && from !== 0) {
+        ranges.push({ from, count: seq - from })
+        from = 0
+      }
+    }
+    if (ranges.length > 0) {
+      this.#tries++
+      this.#stats.nacks++
+      this.#hooks.nack(ranges)
+    }
+    this.#timer = setTimeout(() => this.#nack(), this.#o.nackRetryMs * 2 ** Math.min(this.#tries, 4))
+  }
+}
