@@ -121,8 +121,10 @@ export class Sequencer<D> {
     this.#clearHole()
   }
 
+  /** Stops asking; keeps `next` (the seq reached stays readable after close). */
   close(): void {
-    this.reset()
+    this.#window.clear()
+    this.#clearHole()
   }
 
   #clearHole(): void {
