@@ -333,6 +333,8 @@ export interface FeedInfo {
   snapshotPort: number
   heartbeatMs: number
   maxDatagramBytes: number
+  /** The snapshot stream, when the publisher serves one: transport code (1 http, 2 ws, 3 zmq) and port. */
+  stream?: { code: number; port: number }
 }
 
 export function writeInfo(w: ByteWriter, info: FeedInfo): void {
@@ -348,6 +350,9 @@ export function writeInfo(w: ByteWriter, info: FeedInfo): void {
     throw new GrenacheError('ERR_ENCODE', 'INFO: no room for the group')
   group.copy(w.buf, w.pos)
   w.pos += group.length
+  w.u8(info.stream?.code ?? 0)
+  w.u8((info.stream?.port ?? 0) & 0xff)
+  w.u8((info.stream?.port ?? 0) >>> 8)
 }
 
 export function readInfo(r: ByteReader): FeedInfo {
@@ -365,7 +370,13 @@ export function readInfo(r: ByteReader): FeedInfo {
   r.pos += length
   if (heartbeatMs === 0 || maxDatagramBytes < 256)
     r.fail('INFO with a zero heartbeat or a tiny datagram size')
-  return { transport, group, dataPort, snapshotPort, heartbeatMs, maxDatagramBytes }
+  const info: FeedInfo = { transport, group, dataPort, snapshotPort, heartbeatMs, maxDatagramBytes }
+  if (r.remaining >= 3) {
+    const code = r.u8()
+    const port = u16()
+    if (code !== 0 && port !== 0) info.stream = { code, port }
+  }
+  return info
 }
 
 export interface FragmentHeader {

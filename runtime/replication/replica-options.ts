@@ -26,6 +26,12 @@ export interface ReplicaOptions {
   maxBufferedDeltas?: number
   /** Heartbeats missed before the publisher is `stale`; default 3. */
   deadAfterHeartbeats?: number
+  /**
+   * How to get the snapshot when joining: `auto` (the default) fetches it over the publisher's
+   * snapshot stream when it serves one, else (or when that fails) collects it from the carousel;
+   * `carousel` always uses the carousel.
+   */
+  join?: 'auto' | 'carousel'
 }
 
 export interface ResolvedReplicaOptions {
@@ -37,6 +43,7 @@ export interface ResolvedReplicaOptions {
   nackAttempts: number
   maxBufferedDeltas: number
   deadAfterHeartbeats: number
+  join: 'auto' | 'carousel'
   network: DatagramNetwork
 }
 
@@ -78,6 +85,12 @@ export function resolveReplicaOptions(options: ReplicaOptions): ResolvedReplicaO
       1,
       1000,
     ),
+    join: options.join === undefined ? 'auto' : checkJoin(options.join),
     network,
   }
+}
+
+function checkJoin(join: unknown): 'auto' | 'carousel' {
+  if (join !== 'auto' && join !== 'carousel') checkOption.fail('join', 'must be "auto" or "carousel"', join)
+  return join
 }

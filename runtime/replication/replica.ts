@@ -3,12 +3,14 @@ import { GrenacheError, toGrenacheError } from '../errors.js'
 import { ByteReader } from '../state/byte-reader.js'
 import { ByteWriter } from '../state/byte-writer.js'
 import type { Delta, StateCodec } from '../state/types.js'
+import type { TransportKind } from '../transport/types.js'
 import { type CallOptions, createDeadline } from '../util/deadline.js'
 import type { DatagramAddress } from './endpoint.js'
 import { FeedSockets, parseAddress } from './feed-sockets.js'
 import { FragmentAssembler } from './fragments.js'
 import { SnapshotCollector } from './join.js'
 import { LeafStore } from './leaf-store.js'
+import { MEMORY_HOST } from './memory-network.js'
 import {
   FeedIds,
   type FeedInfo,
@@ -31,6 +33,7 @@ import {
 } from './packet.js'
 import { type ReplicaOptions, type ResolvedReplicaOptions, resolveReplicaOptions } from './replica-options.js'
 import { Sequencer } from './sequencer.js'
+import { fetchSnapshot, STREAM_TRANSPORTS } from './snapshot-stream.js'
 import { type ReplicaStats, replicaStats, replicaStatsChannel } from './stats.js'
 
 export type { ReplicaOptions } from './replica-options.js'
@@ -86,6 +89,8 @@ export class Replica<K, L, P = Partial<L>> extends EventEmitter<ReplicaEvents<K,
   #ids: FeedIds
   #collector: SnapshotCollector<K, L> | undefined
   #joinStartedMs = 0
+  #joinAttempt = 0
+  #streaming = false
   #lastHeardMs = 0
   #heartbeatMs = 100
   #tickTimer: NodeJS.Timeout | undefined
@@ -380,8 +385,45 @@ export class Replica<K, L, P = Partial<L>> extends EventEmitter<ReplicaEvents<K,
     this.#sequencer.reset()
     this.#collector = undefined
     this.#joinStartedMs = performance.now()
+    this.#joinAttempt++
+    const stream = this.#sockets.info?.stream
+    const transport = stream ? STREAM_TRANSPORTS[stream.code] : undefined
+    if (stream && transport && this.#o.join === 'auto' && this.#publisher) {
+      this.#joinByStream(transport, stream.port, this.#publisher)
+      return
+    }
+    this.#joinByCarousel()
+  }
+
+  #joinByCarousel(): void {
+    this.#streaming = false
     this.#sockets.snapshots(true)
     this.#hello(HELLO_CAROUSEL)
+  }
+
+  /** Fetches the whole state in one request; falls back to the carousel when that fails. */
+  #joinByStream(transport: TransportKind, port: number, publisher: DatagramAddress): void {
+    const attempt = this.#joinAttempt
+    this.#streaming = true
+    // On a memory network the stream is still TCP, on the publisher's host (127.0.0.1 by default).
+    const host = publisher.host === MEMORY_HOST ? '127.0.0.1' : publisher.host
+    fetchSnapshot({
+      codec: this.codec,
+      transport,
+      address: `${host}:${port}`,
+      session: this.#session?.hex ?? '',
+      timeoutMs: 10_000,
+    }).then(
+      ({ snapshot, leaves, digest, bytes }) => {
+        if (attempt !== this.#joinAttempt || this.#status !== 'joining') return
+        this.#streaming = false
+        this.#stats.snapshotBytes += bytes
+        this.#installCut(snapshot.seq, snapshot.entries, leaves, digest)
+      },
+      () => {
+        if (attempt === this.#joinAttempt && this.#status === 'joining') this.#joinByCarousel()
+      },
+    )
   }
 
   #resync(reason: ResyncReason): void {
@@ -408,20 +450,23 @@ export class Replica<K, L, P = Partial<L>> extends EventEmitter<ReplicaEvents<K,
     }
     const missing = collector.missing(false)
     if (missing.length > 0 && !retransmit) this.#snapshotNack(collector, missing)
-    if (collector.complete) this.#install(collector)
+    if (collector.complete) {
+      this.#collector = undefined
+      this.#installCut(collector.cut, collector.entries(), collector.leaves, collector.digest)
+    }
   }
 
   /** Installs a complete cut into a fresh store (its count and digest checked), then goes live. */
-  #install(collector: SnapshotCollector<K, L>): void {
+  #installCut(cut: number, entries: Iterable<[K, L]>, leaves: number, digest: number): void {
     const fresh = new LeafStore(
       this.codec,
       new ByteWriter(this.codec.maxKeyBytes + this.codec.maxLeafBytes + 16),
     )
-    for (const [key, leaf] of collector.entries()) fresh.set(key, leaf)
-    this.#collector = undefined
-    if (fresh.size !== collector.leaves || fresh.digest !== collector.digest >>> 0) {
+    for (const [key, leaf] of entries) fresh.set(key, leaf)
+    if (fresh.size !== leaves || fresh.digest !== digest >>> 0) {
       this.#stats.resyncs++
-      if (this.listenerCount('resync') > 0) this.emit('resync', { reason: 'snapshot', seq: collector.cut })
+      if (this.listenerCount('resync') > 0) this.emit('resync', { reason: 'snapshot', seq: cut })
+      this.#joinByCarousel()
       return
     }
     this.#store.clear()
@@ -429,7 +474,7 @@ export class Replica<K, L, P = Partial<L>> extends EventEmitter<ReplicaEvents<K,
     this.#status = 'live'
     this.#sockets.snapshots(false)
     this.#hello(0)
-    this.#sequencer.start(collector.cut)
+    this.#sequencer.start(cut)
     if (this.#status !== 'live') return
     const joinMs = performance.now() - this.#joinStartedMs
     this.emit('synced', {
@@ -586,7 +631,7 @@ export class Replica<K, L, P = Partial<L>> extends EventEmitter<ReplicaEvents<K,
       this.#markStale(silentMs)
     }
     if (this.#status === 'stale') this.#rediscover()
-    if (this.#status === 'joining') {
+    if (this.#status === 'joining' && !this.#streaming) {
       this.#hello(HELLO_CAROUSEL)
       const collector = this.#collector
       if (collector) {

@@ -97,6 +97,38 @@ describe('Replica and Publisher on a memory network', () => {
     expectSame(pub, rep)
   })
 
+  it.each(['http', 'ws'] as const)(
+    'joins a large state in one request over a %s snapshot stream, under load',
+    async (stream) => {
+      const memory = new MemoryNetwork()
+      const pub = await publisher(memory, { snapshotStream: stream })
+      const workload = orderBookWorkload(20, 20_000)
+      await publish(pub, workload, 40_000, 2000)
+      const running = publish(pub, workload, 5000, 50)
+      const rep = await replica(pub, memory)
+      const joins: number[] = []
+      rep.on('synced', ({ joinMs }) => joins.push(joinMs))
+      await rep.synced({ timeoutMs: 10_000 })
+      await running
+      await converged(pub, rep)
+      expectSame(pub, rep)
+      expect(joins).toHaveLength(1)
+      expect(pub.stats.snapshotCycles).toBe(0)
+      expect(rep.stats.snapshotBytes).toBeGreaterThan(pub.size * 8)
+    },
+  )
+
+  it('uses the carousel when told to, even when the publisher offers a stream', async () => {
+    const memory = new MemoryNetwork()
+    const pub = await publisher(memory, { snapshotStream: 'http' })
+    await publish(pub, orderBookWorkload(21), 2000, 500)
+    const rep = await replica(pub, memory, { join: 'carousel' })
+    await rep.synced({ timeoutMs: 10_000 })
+    await converged(pub, rep)
+    expectSame(pub, rep)
+    expect(pub.stats.snapshotCycles).toBeGreaterThan(0)
+  })
+
   it.each([0.01, 0.05, 0.1])('converges under %s random loss of every kind of packet', async (drop) => {
     const memory = new MemoryNetwork()
     const pub = await publisher(memory)
