@@ -3,7 +3,7 @@
  * on HTTP, WebSocket and ZeroMQ through one Grape and calls them through the other (request, then
  * map over two workers); stores an immutable and a signed mutable item and reads them back verified;
  * publishes to a subscriber; closes everything. Then runs the Fibonacci examples of
- * examples/fibonacci/ (each on a Grape network of its own) and the order_book codec example, and exits 0.
+ * examples/fibonacci/ (each on a Grape network of its own) the order_book codec and replication examples, and exits 0.
  */
 import {
   actionHandler,
@@ -21,6 +21,7 @@ import {
 import { main as fibonacciLegacy } from './fibonacci/legacy.js'
 import { main as fibonacciWorkerAndClient } from './fibonacci/worker-and-client.js'
 import { main as orderBookCodec } from './order-book/codec.js'
+import { main as orderBookFeed } from './order-book/publisher-and-subscriber.js'
 
 const step = (text: string) => console.log(`- ${text}`)
 const closers: Array<{ close(): Promise<void> }> = []
@@ -111,4 +112,6 @@ step('examples/fibonacci/legacy.ts: the legacy key fibonacci_worker, with grenac
 await fibonacciLegacy(indented)
 step('examples/order-book/codec.ts: the order_book state, its generated binary codecs')
 await orderBookCodec(indented)
+step('examples/order-book/publisher-and-subscriber.ts: the book replicated over multicast')
+await orderBookFeed(indented)
 console.log('demo: ok')

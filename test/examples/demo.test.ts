@@ -54,4 +54,8 @@ describe('examples/demo.ts (npm run demo)', () => {
       '\n    our generated client, map.fib({ number: 10 }) reached 2 workers: our generated worker: 55, the reference worker: 55\n',
     )
   })
+  it('then runs the order_book examples: its codecs, and the book replicated over multicast', () => {
+    expect(run.stdout).toContain('\n    upsert o-1: 9 bytes (JSON 71)\n')
+    expect(run.stdout).toContain("\n    the replica equals the publisher's book (digest and levels)\n")
+  })
 })
