@@ -23,12 +23,15 @@ export type FeedTransport =
       /** Receive buffer of each socket (bytes); default 4 MiB (the kernel may cap it). */
       recvBufferBytes?: number
       sendBufferBytes?: number
+      /** The network to bind with; default a `UdpNetwork` of these options (wrap one in `lossyNetwork` to inject loss). */
+      network?: DatagramNetwork
     }
   | {
       /** Unicast fan-out: every packet to every replica that subscribed, for networks without multicast. */
       kind: 'unicast'
       recvBufferBytes?: number
       sendBufferBytes?: number
+      network?: DatagramNetwork
     }
   | {
       /** An in-process network for tests. */
@@ -59,13 +62,15 @@ export function resolveTransport(transport: FeedTransport | undefined, feed: str
       const group = t.group ?? defaultGroup(feed)
       if (!isMulticast(group))
         checkOption.fail('transport.group', 'must be an IPv4 multicast address (224.0.0.0/4)', group)
-      const network = new UdpNetwork({
-        interface: t.interface ?? '127.0.0.1',
-        ...(t.ttl === undefined ? {} : { ttl: t.ttl }),
-        ...(t.loopback === undefined ? {} : { loopback: t.loopback }),
-        ...(t.recvBufferBytes === undefined ? {} : { recvBufferBytes: t.recvBufferBytes }),
-        ...(t.sendBufferBytes === undefined ? {} : { sendBufferBytes: t.sendBufferBytes }),
-      })
+      const network =
+        t.network ??
+        new UdpNetwork({
+          interface: t.interface ?? '127.0.0.1',
+          ...(t.ttl === undefined ? {} : { ttl: t.ttl }),
+          ...(t.loopback === undefined ? {} : { loopback: t.loopback }),
+          ...(t.recvBufferBytes === undefined ? {} : { recvBufferBytes: t.recvBufferBytes }),
+          ...(t.sendBufferBytes === undefined ? {} : { sendBufferBytes: t.sendBufferBytes }),
+        })
       return {
         kind: 'multicast',
         network,
@@ -74,10 +79,12 @@ export function resolveTransport(transport: FeedTransport | undefined, feed: str
       }
     }
     case 'unicast': {
-      const network = new UdpNetwork({
-        ...(t.recvBufferBytes === undefined ? {} : { recvBufferBytes: t.recvBufferBytes }),
-        ...(t.sendBufferBytes === undefined ? {} : { sendBufferBytes: t.sendBufferBytes }),
-      })
+      const network =
+        t.network ??
+        new UdpNetwork({
+          ...(t.recvBufferBytes === undefined ? {} : { recvBufferBytes: t.recvBufferBytes }),
+          ...(t.sendBufferBytes === undefined ? {} : { sendBufferBytes: t.sendBufferBytes }),
+        })
       return { kind: 'unicast', network, data: { host: '', port: 0 }, snapshot: { host: '', port: 0 } }
     }
     case 'memory': {

@@ -64,6 +64,8 @@ export function resolveReplicaOptions(options: ReplicaOptions): ResolvedReplicaO
       checkOption.fail('transport.network', 'must be a MemoryNetwork (or a network wrapping one)', t.network)
     }
     network = t.network
+  } else if (t?.network) {
+    network = t.network
   } else {
     network = new UdpNetwork({
       interface: t?.kind === 'multicast' && t.interface !== undefined ? t.interface : '127.0.0.1',

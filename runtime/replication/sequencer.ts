@@ -1,5 +1,9 @@
+import { channel } from 'node:diagnostics_channel'
 import type { SeqRange } from './packet.js'
 import type { ReplicaStats } from './stats.js'
+
+/** Each hole closed (repaired, or dropped by a resync): how long it was open and how many NACKs it took. */
+export const repairChannel = channel('grenache:replica:repair')
 
 export interface SequencerOptions {
   maxBufferedDeltas: number
@@ -128,6 +132,9 @@ export class Sequencer<D> {
   }
 
   #clearHole(): void {
+    if (this.missingSinceMs !== 0 && repairChannel.hasSubscribers) {
+      repairChannel.publish({ ms: performance.now() - this.missingSinceMs, nacks: this.#tries })
+    }
     this.missingSinceMs = 0
     this.#tries = 0
     clearTimeout(this.#timer)
