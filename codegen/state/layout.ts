@@ -3,6 +3,7 @@
  * type that cannot be encoded, named by its path (`leaf.levels[].price`). Runs where the schemas
  * are loaded; reads zod's definitions (`_zod.def`), so it works with the app's own copy of zod.
  */
+import { minBytes } from '../../runtime/state/layout-bytes.js'
 import type { WireField, WireType } from '../model.js'
 
 /** A type the layout cannot carry: where, and why. */
@@ -129,44 +130,7 @@ export function wireType(schema: unknown, path: string, problems: LayoutProblem[
   }
 }
 
-/** The fewest bytes a value of the layout takes (0 only for an object of optional fields or none). */
-export function minBytes(type: WireType): number {
-  switch (type.type) {
-    case 'f64':
-    case 'bigint':
-      return 8
-    case 'f32':
-      return 4
-    case 'object':
-      return (
-        presenceBytes(type) +
-        type.fields.reduce((sum, f) => sum + (isPresenceField(f.of) ? 0 : minBytes(f.of)), 0)
-      )
-    case 'union':
-      return 1 + Math.min(...type.variants.map((v) => minBytes(v.of)))
-    default:
-      return 1
-  }
-}
-
-/** Whether a field takes a presence bit of its object (optional, nullable or both: two bits). */
-export function isPresenceField(type: WireType): boolean {
-  return type.type === 'optional' || type.type === 'nullable'
-}
-
-/** Presence bits of an object: one per optional or nullable wrapper of a field. */
-export function presenceBits(type: WireType & { type: 'object' }): number {
-  let bits = 0
-  for (const field of type.fields) {
-    if (field.of.type === 'optional') bits += field.of.of.type === 'nullable' ? 2 : 1
-    else if (field.of.type === 'nullable') bits += 1
-  }
-  return bits
-}
-
-export function presenceBytes(type: WireType & { type: 'object' }): number {
-  return Math.ceil(presenceBits(type) / 8)
-}
+export { isPresenceField, minBytes, presenceBits, presenceBytes } from '../../runtime/state/layout-bytes.js'
 
 function objectType(schema: ZodLike, path: string, problems: LayoutProblem[]): WireType & { type: 'object' } {
   const def = schema._zod.def

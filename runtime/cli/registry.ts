@@ -61,4 +61,9 @@ export const COMMANDS: readonly CommandEntry[] = [
     summary: 'prints what the publishers of a name send, one message per line',
     load: async () => (await import('./commands/sub.js')).sub,
   },
+  {
+    name: 'feed',
+    summary: 'joins a replicated state feed and prints each delta as a JSON line',
+    load: async () => (await import('./commands/feed.js')).feed,
+  },
 ]

@@ -22,8 +22,6 @@ export interface CarouselOptions<K, L, P> {
   ids(): FeedIds
   maxDatagramBytes: number
   bytesPerSecond: number
-  /** How long one HELLO keeps the carousel turning (ms). */
-  demandMs: number
   /** The seq the store is at. */
   seq(): number
   send(datagram: Buffer): void
@@ -47,7 +45,8 @@ export class Carousel<K, L, P> {
   #digest = 0
   readonly #shadow = new Map<K, L | typeof ABSENT>()
   #parts = new Map<number, Buffer[][]>()
-  #demandUntil = 0
+  /** Cycles still wanted: a HELLO asks for the one running (or a new one) and one more. */
+  #wanted = 0
   #allowance = 0
   #lastTick = 0
   #timer: NodeJS.Timeout | undefined
@@ -60,10 +59,13 @@ export class Carousel<K, L, P> {
     this.#o = options
   }
 
-  /** A replica wants a snapshot: start a cycle now if none runs, keep cycling for `demandMs`. */
+  /**
+   * A replica wants a snapshot: start a cycle now if none runs, and run one more after the current
+   * one (a joiner that came in mid-cycle NACKs the parts it missed, or takes the next cycle whole).
+   */
   demand(): void {
     if (this.#closed) return
-    this.#demandUntil = this.#o.now() + this.#o.demandMs
+    this.#wanted = 2
     if (this.cycle === 0) {
       this.#start()
       this.#schedule(0)
@@ -164,7 +166,8 @@ export class Carousel<K, L, P> {
   #endCycle(): void {
     this.#shadow.clear()
     this.#keys = []
-    if (this.#o.now() < this.#demandUntil) this.#start()
+    this.#wanted--
+    if (this.#wanted > 0) this.#start()
     else this.cycle = 0
   }
 

@@ -246,7 +246,6 @@ export class Publisher<K, L, P = Partial<L>> extends EventEmitter<PublisherEvent
       ids: () => this.#ids,
       maxDatagramBytes: this.#o.maxDatagramBytes,
       bytesPerSecond: this.#o.snapshotBytesPerSecond,
-      demandMs: this.#o.heartbeatMs * 3,
       seq: () => this.#seq,
       send: (datagram) => this.#sendSnapshot(datagram),
       now: () => performance.now(),
@@ -534,17 +533,21 @@ export class Publisher<K, L, P = Partial<L>> extends EventEmitter<PublisherEvent
       this.#stats.dropped++
       return
     }
-    // A HELLO of another layout still gets INFO: the replica then says what is incompatible.
-    if (!header.sameFingerprint(this.#ids) && header.kind !== Kind.HELLO) {
+    // A HELLO of another layout gets INFO (and LAYOUT if asked) and nothing else: the replica (or
+    // a tool reading any feed) then says what is incompatible.
+    const foreign = !header.sameFingerprint(this.#ids)
+    if (foreign && header.kind !== Kind.HELLO) {
       this.#stats.dropped++
       return
     }
     try {
       const r = new ByteReader(bytes, HEADER_BYTES)
       switch (header.kind) {
-        case Kind.HELLO:
-          this.#onHello(r.u8(), from)
+        case Kind.HELLO: {
+          const flags = r.u8()
+          this.#onHello(foreign ? flags & HELLO_LAYOUT : flags, from)
           return
+        }
         case Kind.NACK:
           if (!header.sameSession(this.#ids)) break
           this.#onNack(readNack(r), from)

@@ -39,7 +39,7 @@ import { type ReplicaStats, replicaStats, replicaStatsChannel } from './stats.js
 export type { ReplicaOptions } from './replica-options.js'
 
 /** One applied delta, for `change` listeners. */
-export interface ReplicaChange<K, L> {
+export interface ReplicaChange<K, L, P = Partial<L>> {
   seq: number
   op: Delta<K, L>['op']
   /** Undefined for `clear`. */
@@ -48,12 +48,14 @@ export interface ReplicaChange<K, L> {
   leaf: L | undefined
   /** The leaf before it. */
   previous: L | undefined
+  /** The delta as it came. */
+  delta: Delta<K, L, P>
 }
 
 export type ResyncReason = 'unrecoverable' | 'nack-attempts' | 'digest' | 'overflow' | 'snapshot' | 'restart'
 
-export interface ReplicaEvents<K, L> {
-  change: [change: ReplicaChange<K, L>]
+export interface ReplicaEvents<K, L, P = Partial<L>> {
+  change: [change: ReplicaChange<K, L, P>]
   /** A snapshot was installed: the replica is live. */
   synced: [info: { seq: number; leaves: number; session: string; joinMs: number }]
   /** The replica dropped what it had and joins again. */
@@ -73,7 +75,7 @@ type InfoWaiter = (header: PacketHeader, info: FeedInfo, from: DatagramAddress) 
  * cut, replay past it), applies deltas in seq order, repairs holes by NACK, resyncs when it cannot,
  * and checks its digest against the publisher's. See docs/replication.md.
  */
-export class Replica<K, L, P = Partial<L>> extends EventEmitter<ReplicaEvents<K, L>> {
+export class Replica<K, L, P = Partial<L>> extends EventEmitter<ReplicaEvents<K, L, P>> {
   readonly codec: StateCodec<K, L, P>
   readonly #o: ResolvedReplicaOptions
   readonly #store: LeafStore<K, L, P>
@@ -474,16 +476,12 @@ export class Replica<K, L, P = Partial<L>> extends EventEmitter<ReplicaEvents<K,
     this.#status = 'live'
     this.#sockets.snapshots(false)
     this.#hello(0)
-    this.#sequencer.start(cut)
-    if (this.#status !== 'live') return
+    // `synced` (at the cut) comes before the `change`s of the deltas buffered past it.
+    this.#sequencer.begin(cut)
     const joinMs = performance.now() - this.#joinStartedMs
-    this.emit('synced', {
-      seq: this.seq,
-      leaves: this.#store.size,
-      session: this.#session?.hex ?? '',
-      joinMs,
-    })
+    this.emit('synced', { seq: cut, leaves: this.#store.size, session: this.#session?.hex ?? '', joinMs })
     this.#synced.resolve()
+    this.#sequencer.settle()
   }
 
   #snapshotNack(collector: SnapshotCollector<K, L>, parts: number[]): void {
@@ -588,13 +586,23 @@ export class Replica<K, L, P = Partial<L>> extends EventEmitter<ReplicaEvents<K,
     const previous = this.#store.apply(delta)
     this.#stats.deltas++
     if (this.listenerCount('change') > 0) {
-      this.emit('change', {
+      const change: ReplicaChange<K, L, P> = {
         seq,
         op: delta.op,
         key: delta.op === 'clear' ? undefined : delta.key,
         leaf: delta.op === 'clear' ? undefined : this.#store.leaves.get(delta.key),
         previous,
-      })
+        delta,
+      }
+      try {
+        this.emit('change', change)
+      } catch (err) {
+        // A listener's bug is not a bad datagram: it surfaces as any listener error would, outside
+        // the receive path, which goes on applying.
+        queueMicrotask(() => {
+          throw err
+        })
+      }
     }
   }
 

@@ -86,11 +86,13 @@ export class Sequencer<D> {
     return true
   }
 
-  /** Starts applying after a snapshot cut at `cut`: drops what it holds, replays what is past it. */
-  start(cut: number): void {
+  /**
+   * Starts from a snapshot cut at `cut`: drops what it holds up to it; `settle()` then replays what
+   * is past it.
+   */
+  begin(cut: number): void {
     this.next = cut + 1
     for (const seq of this.#window.keys()) if (seq < this.next) this.#window.delete(seq)
-    this.settle()
   }
 
   /** After a packet: applies what the window holds in order, then looks for holes. */

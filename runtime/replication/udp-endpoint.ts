@@ -162,6 +162,9 @@ export class UdpEndpoint implements DatagramEndpoint {
     return [...this.#groups]
   }
 
+  #pending = 0
+  #drained: (() => void) | undefined
+
   send(bytes: Uint8Array, to: DatagramAddress): void {
     if (this.#closed) throw new GrenacheError('ERR_CLOSED', 'the UDP endpoint is closed')
     if (!(bytes instanceof Uint8Array)) checkArgument.fail('bytes', 'must be a Uint8Array', bytes)
@@ -170,6 +173,7 @@ export class UdpEndpoint implements DatagramEndpoint {
       checkArgument.fail('to.host', 'must be an IPv4 address', to.host)
     }
     checkArgument.integer('to.port', to.port, 1, 65535)
+    this.#pending++
     this.#socket.send(bytes, to.port, to.host, this.#onSent)
   }
 
@@ -207,9 +211,23 @@ export class UdpEndpoint implements DatagramEndpoint {
     }
   }
 
+  /**
+   * Closes the socket once the datagrams already handed to it are sent (at most 100 ms later):
+   * a publisher's last words, its closing heartbeat, must not die with the socket.
+   */
   close(): Promise<void> {
     if (this.#closed) return this.#closed
-    this.#closed = closeSocket(this.#socket)
+    const drained =
+      this.#pending === 0
+        ? Promise.resolve()
+        : new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, 100)
+            this.#drained = () => {
+              clearTimeout(timer)
+              resolve()
+            }
+          })
+    this.#closed = drained.then(() => closeSocket(this.#socket))
     return this.#closed
   }
 
@@ -221,6 +239,8 @@ export class UdpEndpoint implements DatagramEndpoint {
   }
 
   readonly #onSent = (err: Error | null): void => {
+    this.#pending--
+    if (this.#pending === 0) this.#drained?.()
     if (err) this.#emitError(toGrenacheError(err, 'udp send'))
   }
 

@@ -1,6 +1,7 @@
 export { applyDelta } from './apply.js'
 export { ByteReader } from './byte-reader.js'
 export { ByteWriter, type ByteWriterOptions, encodeError } from './byte-writer.js'
+export { checkLayout } from './check-layout.js'
 export {
   checkState,
   defineState,
@@ -18,6 +19,8 @@ export {
   stateFeed,
   stateLimits,
 } from './define.js'
+export { type DynamicCodec, dynamicCodec } from './dynamic-codec.js'
+export { type LayoutParsers, layoutParsers } from './dynamic-parse.js'
 export { codecError, limitError } from './errors.js'
 export { stateFingerprint } from './fingerprint.js'
 export type { StateLayout, WireField, WireType } from './layout.js'

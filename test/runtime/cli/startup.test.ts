@@ -38,6 +38,7 @@ describe('start-up', () => {
     'runtime/cli/commands/put.js',
     'runtime/cli/commands/request.js',
     'runtime/cli/commands/sub.js',
+    'runtime/cli/commands/feed.js',
   ])('importing %s loads none of undici, ws, zeromq', (module) => {
     expect(loadedPackages(`await import(${JSON.stringify(dist(module))})`)).toEqual([])
   })
