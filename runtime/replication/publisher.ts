@@ -1,25 +1,16 @@
 import { EventEmitter } from 'node:events'
 import { GrenacheError, toGrenacheError } from '../errors.js'
-import type { Discovery } from '../peer/discovery.js'
 import type { RpcServer } from '../peer/rpc-server.js'
 import { ByteReader } from '../state/byte-reader.js'
 import { ByteWriter } from '../state/byte-writer.js'
 import type { Delta, StateCodec } from '../state/types.js'
-import { checkOption } from '../util/validate.js'
+import { Batcher } from './batcher.js'
 import { Carousel } from './carousel.js'
 import type { DatagramAddress, DatagramEndpoint } from './endpoint.js'
-import {
-  addressKey,
-  type FeedTransport,
-  pickPorts,
-  type ResolvedTransport,
-  resolveTransport,
-} from './feed-transport.js'
+import { pickPorts, type ResolvedTransport, resolveTransport } from './feed-transport.js'
 import { fragment } from './fragments.js'
 import { LeafStore } from './leaf-store.js'
 import {
-  DATA_FLAGS_OFFSET,
-  DATA_RETRANSMIT,
   FeedIds,
   type FeedInfo,
   HEADER_BYTES,
@@ -27,7 +18,6 @@ import {
   HELLO_CAROUSEL,
   HELLO_LAYOUT,
   HELLO_LEAVE,
-  HELLO_SUBSCRIBE,
   Kind,
   PacketHeader,
   parseHeader,
@@ -39,54 +29,22 @@ import {
   writeInfo,
   writeUnrecoverable,
 } from './packet.js'
-import { RetransmitRing } from './ring.js'
-import { type StreamTransport, serveSnapshots, streamCode } from './snapshot-stream.js'
+import {
+  type PublisherOptions,
+  type ResolvedPublisherOptions,
+  resolvePublisherOptions,
+} from './publisher-options.js'
+import { RepairService } from './repair.js'
+import { serveSnapshots, streamCode } from './snapshot-stream.js'
 import { type PublisherStats, publisherStats, publisherStatsChannel } from './stats.js'
+import { Subscribers } from './subscribers.js'
 
-export interface PublisherOptions {
-  /** Announces the feed (`<name>@<major>/feed`) at the control port through this Link. */
-  link?: Discovery
-  /** How packets travel; default `{ kind: 'multicast' }`. */
-  transport?: FeedTransport
-  /** Address of the control endpoint (HELLO, NACK); default `127.0.0.1`. */
-  host?: string
-  /** Port of the control endpoint; default 0, a free one. */
-  port?: number
-  /** Run the author's zod schema on every delta before encoding; default true. */
-  validate?: boolean
-  /** How long a datagram may wait for more deltas (ms); 0 (the default): to the end of the tick. */
-  lingerMs?: number
-  /** Largest datagram (bytes); default 1472, what a 1500-byte MTU carries. */
-  maxDatagramBytes?: number
-  /** Interval of heartbeats (ms); default 100. */
-  heartbeatMs?: number
-  /** Bytes of sent datagrams kept for NACKs; default 8 MiB. */
-  retransmitBufferBytes?: number
-  /** Where retransmits go: the data group (default; every replica that lost them) or the requester. */
-  repairTo?: 'group' | 'requester'
-  /** A datagram retransmitted is not sent again for a NACK within this many ms; default 2. */
-  repairHoldMs?: number
-  /** Rate of the snapshot carousel (bytes per second); default 16 MB/s. */
-  snapshotBytesPerSecond?: number
-  /** The session id (16 hex digits); default a random one. A relay keeps its upstream's. */
-  session?: string
-  /**
-   * Also serve the whole state on one of our RPC transports, for fast joins of large states
-   * (replicas fetch it in one request instead of waiting for the carousel); default off.
-   */
-  snapshotStream?: StreamTransport | false
-}
+export type { PublisherOptions } from './publisher-options.js'
 
 export interface PublisherEvents {
   /** A datagram could not be sent (counted; the NACK path repairs it). */
   'send:error': [error: GrenacheError]
   close: []
-}
-
-interface Subscriber {
-  address: DatagramAddress
-  expiresMs: number
-  carouselUntilMs: number
 }
 
 /**
@@ -96,75 +54,58 @@ interface Subscriber {
  */
 export class Publisher<K, L, P = Partial<L>> extends EventEmitter<PublisherEvents> {
   readonly codec: StateCodec<K, L, P>
-  readonly #o: Required<Omit<PublisherOptions, 'link' | 'transport' | 'session'>> & {
-    link: Discovery | undefined
-  }
+  readonly #o: ResolvedPublisherOptions
   readonly #transport: ResolvedTransport
   readonly #store: LeafStore<K, L, P>
-  readonly #ring: RetransmitRing
   readonly #stats = publisherStats()
   readonly #header = new PacketHeader()
-  readonly #subscribers = new Map<string, Subscriber>()
-  readonly #held = new Map<Buffer, number>()
+  readonly #subscribers: Subscribers
+  readonly #batcher: Batcher<Delta<K, L, P>>
+  readonly #repair: RepairService
   #ids: FeedIds
   #control: DatagramEndpoint | undefined
   #stream: { server: RpcServer; port: number } | undefined
   #carousel: Carousel<K, L, P> | undefined
-  #seq = 0
-  #open: ByteWriter | undefined
-  #openFirst = 0
-  #openCount = 0
-  #flushScheduled = false
-  #lingerTimer: NodeJS.Timeout | undefined
   #heartbeatTimer: NodeJS.Timeout | undefined
   #started: Promise<DatagramAddress> | undefined
   #closing: Promise<void> | undefined
 
   constructor(codec: StateCodec<K, L, P>, options: PublisherOptions = {}) {
     super()
-    if (typeof options !== 'object' || options === null) checkOption.fail('', 'must be an object', options)
     this.codec = codec
-    const repairTo = options.repairTo ?? 'group'
-    if (repairTo !== 'group' && repairTo !== 'requester') {
-      checkOption.fail('repairTo', 'must be "group" or "requester"', repairTo)
-    }
-    this.#o = {
-      link: options.link,
-      host: checkOption.string('host', options.host ?? '127.0.0.1'),
-      port: checkOption.port('port', options.port ?? 0),
-      validate: checkOption.boolean('validate', options.validate ?? true),
-      lingerMs: checkOption.integer('lingerMs', options.lingerMs ?? 0, 0, 1000),
-      maxDatagramBytes: checkOption.integer('maxDatagramBytes', options.maxDatagramBytes ?? 1472, 256, 65507),
-      heartbeatMs: checkOption.integer('heartbeatMs', options.heartbeatMs ?? 100, 1, 60_000),
-      retransmitBufferBytes: checkOption.integer(
-        'retransmitBufferBytes',
-        options.retransmitBufferBytes ?? 8 * 1024 * 1024,
-        0,
-      ),
-      repairTo,
-      repairHoldMs: checkOption.integer('repairHoldMs', options.repairHoldMs ?? 2, 0, 60_000),
-      snapshotBytesPerSecond: checkOption.integer(
-        'snapshotBytesPerSecond',
-        options.snapshotBytesPerSecond ?? 16 * 1024 * 1024,
-        1024,
-      ),
-      snapshotStream: false,
-    }
-    const stream = options.snapshotStream ?? false
-    if (stream !== false && stream !== 'http' && stream !== 'ws' && stream !== 'zmq') {
-      checkOption.fail('snapshotStream', 'must be "http", "ws", "zmq" or false', stream)
-    }
-    this.#o.snapshotStream = stream
+    this.#o = resolvePublisherOptions(options)
     this.#transport = resolveTransport(options.transport, codec.feed)
-    if (options.session !== undefined && !/^[0-9a-f]{16}$/.test(options.session)) {
-      checkOption.fail('session', 'must be 16 lower-case hex digits', options.session)
-    }
     this.#ids =
-      options.session === undefined
+      this.#o.session === undefined
         ? FeedIds.random(codec.fingerprint)
-        : new FeedIds(Buffer.from(options.session, 'hex'), codec.fingerprint)
+        : new FeedIds(Buffer.from(this.#o.session, 'hex'), codec.fingerprint)
     this.#store = new LeafStore(codec, new ByteWriter(codec.maxKeyBytes + codec.maxLeafBytes + 16))
-    this.#ring = new RetransmitRing(this.#o.retransmitBufferBytes)
+    this.#subscribers = new Subscribers(this.#o.heartbeatMs)
+    this.#repair = new RepairService(
+      {
+        retransmitBufferBytes: this.#o.retransmitBufferBytes,
+        repairHoldMs: this.#o.repairHoldMs,
+        ids: () => this.#ids,
+        seq: () => this.#batcher.seq,
+        resend: (datagram, requester) => {
+          if (this.#o.repairTo === 'requester') this.#control?.send(datagram, requester)
+          else this.#sendData(datagram)
+        },
+        answer: (datagram, to) => this.#control?.send(datagram, to),
+      },
+      this.#stats,
+    )
+    this.#batcher = new Batcher({
+      encode: (delta, out) => codec.encodeDelta(delta, out),
+      maxDatagramBytes: this.#o.maxDatagramBytes,
+      maxDeltaBytes: codec.maxDeltaBytes,
+      lingerMs: this.#o.lingerMs,
+      ids: () => this.#ids,
+      send: (datagram, first, count) => {
+        this.#repair.keep(datagram, first, count)
+        this.#sendData(datagram)
+      },
+    })
   }
 
   /** The discovery name of the feed: `<name>@<major>/feed`. */
@@ -179,7 +120,7 @@ export class Publisher<K, L, P = Partial<L>> extends EventEmitter<PublisherEvent
 
   /** The last seq assigned (0 before the first delta). */
   get seq(): number {
-    return this.#seq
+    return this.#batcher.seq
   }
 
   get size(): number {
@@ -197,7 +138,7 @@ export class Publisher<K, L, P = Partial<L>> extends EventEmitter<PublisherEvent
 
   get stats(): PublisherStats {
     const stats = { ...this.#stats }
-    stats.seq = this.#seq
+    stats.seq = this.#batcher.seq
     stats.leaves = this.#store.size
     stats.digest = this.#store.digest
     stats.subscribers = this.#subscribers.size
@@ -246,7 +187,7 @@ export class Publisher<K, L, P = Partial<L>> extends EventEmitter<PublisherEvent
       ids: () => this.#ids,
       maxDatagramBytes: this.#o.maxDatagramBytes,
       bytesPerSecond: this.#o.snapshotBytesPerSecond,
-      seq: () => this.#seq,
+      seq: () => this.#batcher.seq,
       send: (datagram) => this.#sendSnapshot(datagram),
       now: () => performance.now(),
     })
@@ -257,7 +198,7 @@ export class Publisher<K, L, P = Partial<L>> extends EventEmitter<PublisherEvent
         host: this.#o.host,
         state: () => ({
           session: this.#ids.sessionHex,
-          seq: this.#seq,
+          seq: this.#batcher.seq,
           leaves: this.#store.leaves,
           digest: this.#store.digest,
         }),
@@ -280,18 +221,11 @@ export class Publisher<K, L, P = Partial<L>> extends EventEmitter<PublisherEvent
 
   /** Validates (unless `validate: false`), encodes, sends and applies one delta; returns its seq. */
   apply(delta: Delta<K, L, P>): number {
-    if (this.#closing) throw new GrenacheError('ERR_CLOSED', 'the publisher is closed')
-    if (!this.#control) throw new GrenacheError('ERR_INVALID_ARGUMENT', 'start() the publisher first')
+    this.#ready()
     const checked = this.#o.validate ? this.codec.parseDelta(delta) : delta
-    this.#encode(checked)
-    const carousel = this.#carousel
-    if (carousel && carousel.cycle !== 0) {
-      if (checked.op === 'clear') carousel.beforeClear()
-      else carousel.beforeChange(checked.key)
-    }
-    this.#store.apply(checked)
-    this.#stats.deltas++
-    return this.#seq
+    const seq = this.#batcher.add(checked) // throws before a seq is taken
+    this.#applyLocally(checked)
+    return seq
   }
 
   /**
@@ -300,23 +234,14 @@ export class Publisher<K, L, P = Partial<L>> extends EventEmitter<PublisherEvent
    * repair here (UNRECOVERABLE), so they resync from this publisher's carousel.
    */
   relay(seq: number, delta: Delta<K, L, P>): void {
-    if (this.#closing) throw new GrenacheError('ERR_CLOSED', 'the publisher is closed')
-    if (!this.#control) throw new GrenacheError('ERR_INVALID_ARGUMENT', 'start() the publisher first')
-    if (!Number.isSafeInteger(seq) || seq <= this.#seq) {
-      throw new GrenacheError('ERR_INVALID_ARGUMENT', `relay: seq ${seq} is not past ${this.#seq}`)
+    this.#ready()
+    const last = this.#batcher.seq
+    if (!Number.isSafeInteger(seq) || seq <= last) {
+      throw new GrenacheError('ERR_INVALID_ARGUMENT', `relay: seq ${seq} is not past ${last}`)
     }
-    if (seq > this.#seq + 1) {
-      this.flush()
-      this.#seq = seq - 1
-    }
-    this.#encode(delta)
-    const carousel = this.#carousel
-    if (carousel && carousel.cycle !== 0) {
-      if (delta.op === 'clear') carousel.beforeClear()
-      else carousel.beforeChange(delta.key)
-    }
-    this.#store.apply(delta)
-    this.#stats.deltas++
+    if (seq > last + 1) this.#batcher.skipTo(seq - 1)
+    this.#batcher.add(delta)
+    this.#applyLocally(delta)
   }
 
   /**
@@ -332,17 +257,16 @@ export class Publisher<K, L, P = Partial<L>> extends EventEmitter<PublisherEvent
         `reset: seq must be a safe integer ≥ 0, got ${options.seq}`,
       )
     }
-    this.flush()
+    this.#batcher.flush()
     if (options.session !== undefined && options.session !== this.#ids.sessionHex) {
       this.#heartbeat(HEARTBEAT_CLOSING)
       this.#ids = new FeedIds(Buffer.from(options.session, 'hex'), this.codec.fingerprint)
     }
     this.#carousel?.reset()
-    this.#ring.clear()
-    this.#held.clear()
+    this.#repair.clear()
     this.#store.clear()
     for (const [key, leaf] of options.leaves) this.#store.set(key, leaf)
-    this.#seq = options.seq
+    this.#batcher.skipTo(options.seq)
     this.#heartbeat(0)
   }
 
@@ -364,17 +288,7 @@ export class Publisher<K, L, P = Partial<L>> extends EventEmitter<PublisherEvent
 
   /** Sends the open datagram now. */
   flush(): void {
-    clearTimeout(this.#lingerTimer)
-    this.#lingerTimer = undefined
-    const w = this.#open
-    if (!w || this.#openCount === 0) return
-    this.#open = undefined
-    w.buf[HEADER_BYTES] = this.#openCount & 0xff
-    w.buf[HEADER_BYTES + 1] = this.#openCount >>> 8
-    seal(w.buf, 0, w.pos)
-    const datagram = w.buf.subarray(0, w.pos)
-    this.#ring.push(datagram, this.#openFirst, this.#openCount)
-    this.#sendData(datagram)
+    this.#batcher.flush()
   }
 
   /** Sends a closing heartbeat, stops announcing and closes the sockets; idempotent. */
@@ -386,7 +300,7 @@ export class Publisher<K, L, P = Partial<L>> extends EventEmitter<PublisherEvent
   async #close(): Promise<void> {
     await this.#started?.catch(() => undefined)
     if (this.#control) {
-      this.flush()
+      this.#batcher.flush()
       this.#heartbeat(HEARTBEAT_CLOSING)
     }
     if (this.#o.link && this.#control) this.#o.link.stopAnnouncing(this.feedName, this.#control.address.port)
@@ -396,84 +310,29 @@ export class Publisher<K, L, P = Partial<L>> extends EventEmitter<PublisherEvent
 
   async #shutdown(): Promise<void> {
     clearInterval(this.#heartbeatTimer)
-    clearTimeout(this.#lingerTimer)
+    this.#batcher.close()
     this.#carousel?.close()
-    this.#ring.clear()
-    this.#held.clear()
+    this.#repair.clear()
     await Promise.all([this.#control?.close(), this.#stream?.server.close()])
   }
 
+  #ready(): void {
+    if (this.#closing) throw new GrenacheError('ERR_CLOSED', 'the publisher is closed')
+    if (!this.#control) throw new GrenacheError('ERR_INVALID_ARGUMENT', 'start() the publisher first')
+  }
+
+  /** Applies to the publisher's copy (the carousel keeps what it still has to send as it was). */
+  #applyLocally(delta: Delta<K, L, P>): void {
+    const carousel = this.#carousel
+    if (carousel && carousel.cycle !== 0) {
+      if (delta.op === 'clear') carousel.beforeClear()
+      else carousel.beforeChange(delta.key)
+    }
+    this.#store.apply(delta)
+    this.#stats.deltas++
+  }
+
   // ── sending ────────────────────────────────────────────────────────────────────────────────
-
-  #encode(delta: Delta<K, L, P>): void {
-    const limit = this.#o.maxDatagramBytes
-    let w = this.#open ?? this.#openDatagram()
-    const start = w.pos
-    this.codec.encodeDelta(delta, w) // throws before the seq is taken
-    if (w.pos > limit) {
-      if (this.#openCount > 0) {
-        // Does not fit: send what is open, move the delta to a new datagram.
-        const bytes = Buffer.from(w.buf.subarray(start, w.pos))
-        w.pos = start
-        this.flush()
-        w = this.#openDatagram()
-        bytes.copy(w.buf, w.pos)
-        w.pos += bytes.length
-      }
-      if (w.pos > limit) {
-        // Alone it does not fit either: it travels in fragments.
-        this.#seq++
-        this.#openFirst = this.#seq
-        this.#openCount = 1
-        w.buf.writeUInt32LE(this.#seq >>> 0, 24)
-        w.buf.writeUInt32LE(Math.floor(this.#seq / 2 ** 32), 28)
-        w.buf[HEADER_BYTES] = 1
-        w.buf[HEADER_BYTES + 1] = 0
-        seal(w.buf, 0, w.pos)
-        this.#open = undefined
-        this.#openCount = 0
-        for (const datagram of fragment(w.buf.subarray(0, w.pos), this.#ids, limit)) {
-          this.#ring.push(datagram, this.#seq, 1)
-          this.#sendData(datagram)
-        }
-        return
-      }
-    }
-    this.#seq++
-    if (this.#openCount === 0) {
-      this.#openFirst = this.#seq
-      w.buf.writeUInt32LE(this.#seq >>> 0, 24)
-      w.buf.writeUInt32LE(Math.floor(this.#seq / 2 ** 32), 28)
-    }
-    this.#openCount++
-    if (w.pos >= limit - 2 || this.#openCount === 0xffff) this.flush()
-    else this.#scheduleFlush()
-  }
-
-  #openDatagram(): ByteWriter {
-    const w = new ByteWriter(Buffer.allocUnsafe(this.#o.maxDatagramBytes + this.codec.maxDeltaBytes + 64))
-    writeHeader(w, Kind.DATA, this.#ids, 0)
-    w.u8(0)
-    w.u8(0)
-    w.u8(0)
-    w.u8(0)
-    this.#open = w
-    this.#openCount = 0
-    return w
-  }
-
-  #scheduleFlush(): void {
-    if (this.#o.lingerMs > 0) {
-      this.#lingerTimer ??= setTimeout(() => this.flush(), this.#o.lingerMs)
-      return
-    }
-    if (this.#flushScheduled) return
-    this.#flushScheduled = true
-    queueMicrotask(() => {
-      this.#flushScheduled = false
-      this.flush()
-    })
-  }
 
   #sendData(datagram: Buffer, counted = true): void {
     const control = this.#control
@@ -483,7 +342,7 @@ export class Publisher<K, L, P = Partial<L>> extends EventEmitter<PublisherEvent
       this.#stats.bytes += datagram.length
     }
     if (this.#transport.kind === 'unicast') {
-      for (const subscriber of this.#subscribers.values()) control.send(datagram, subscriber.address)
+      for (const address of this.#subscribers.all()) control.send(datagram, address)
     } else control.send(datagram, this.#transport.data)
   }
 
@@ -491,20 +350,16 @@ export class Publisher<K, L, P = Partial<L>> extends EventEmitter<PublisherEvent
     const control = this.#control
     if (!control) return
     if (this.#transport.kind === 'unicast') {
-      const now = performance.now()
-      for (const subscriber of this.#subscribers.values()) {
-        if (subscriber.carouselUntilMs > now) control.send(datagram, subscriber.address)
-      }
+      for (const address of this.#subscribers.joining()) control.send(datagram, address)
     } else control.send(datagram, this.#transport.snapshot)
   }
 
   #heartbeat(flags: number): void {
-    const control = this.#control
-    if (!control) return
-    this.flush()
-    this.#expireSubscribers()
+    if (!this.#control) return
+    this.#batcher.flush()
+    this.#subscribers.expire()
     const w = new ByteWriter(Buffer.allocUnsafe(HEADER_BYTES + 32))
-    writeHeader(w, Kind.HEARTBEAT, this.#ids, this.#seq)
+    writeHeader(w, Kind.HEARTBEAT, this.#ids, this.#batcher.seq)
     writeHeartbeat(w, {
       timeMs: performance.timeOrigin + performance.now(),
       digest: this.#store.digest,
@@ -550,7 +405,8 @@ export class Publisher<K, L, P = Partial<L>> extends EventEmitter<PublisherEvent
         }
         case Kind.NACK:
           if (!header.sameSession(this.#ids)) break
-          this.#onNack(readNack(r), from)
+          this.#batcher.flush()
+          this.#repair.nack(readNack(r), from)
           return
         case Kind.SNAPSHOT_NACK: {
           if (!header.sameSession(this.#ids)) break
@@ -568,86 +424,29 @@ export class Publisher<K, L, P = Partial<L>> extends EventEmitter<PublisherEvent
   #onHello(flags: number, from: DatagramAddress): void {
     const control = this.#control
     if (!control) return
-    const now = performance.now()
-    if (this.#transport.kind === 'unicast') {
-      const key = addressKey(from)
-      if (flags & HELLO_LEAVE) this.#subscribers.delete(key)
-      else if (flags & HELLO_SUBSCRIBE) {
-        const known = this.#subscribers.get(key)
-        const subscriber = known ?? { address: { ...from }, expiresMs: 0, carouselUntilMs: 0 }
-        subscriber.expiresMs = now + this.#o.heartbeatMs * 5
-        if (flags & HELLO_CAROUSEL) subscriber.carouselUntilMs = now + this.#o.heartbeatMs * 3
-        this.#subscribers.set(key, subscriber)
-      }
-    }
+    if (this.#transport.kind === 'unicast') this.#subscribers.hello(flags, from)
     if (flags & HELLO_LEAVE) return
     const w = new ByteWriter(Buffer.allocUnsafe(HEADER_BYTES + 64 + 255))
-    writeHeader(w, Kind.INFO, this.#ids, this.#seq)
+    writeHeader(w, Kind.INFO, this.#ids, this.#batcher.seq)
     writeInfo(w, this.info as FeedInfo)
     seal(w.buf, 0, w.pos)
     control.send(w.buf.subarray(0, w.pos), from)
     if (flags & HELLO_CAROUSEL) this.#carousel?.demand()
-    if (flags & HELLO_LAYOUT) {
-      const json = Buffer.from(JSON.stringify(this.codec.layout))
-      const packet = new ByteWriter(Buffer.allocUnsafe(HEADER_BYTES + json.length))
-      writeHeader(packet, Kind.LAYOUT, this.#ids, 0)
-      json.copy(packet.buf, packet.pos)
-      packet.pos += json.length
-      seal(packet.buf, 0, packet.pos)
-      const whole = packet.buf.subarray(0, packet.pos)
-      const datagrams =
-        whole.length > this.#o.maxDatagramBytes
-          ? fragment(whole, this.#ids, this.#o.maxDatagramBytes)
-          : [whole]
-      for (const datagram of datagrams) control.send(datagram, from)
-    }
+    if (flags & HELLO_LAYOUT) this.#sendLayout(from)
   }
 
-  #onNack(ranges: ReturnType<typeof readNack>, from: DatagramAddress): void {
-    const control = this.#control
-    if (!control) return
-    this.#stats.nacks++
-    this.flush()
-    const now = performance.now()
-    for (const range of ranges) {
-      if (range.count === 0 || range.from < 1 || range.from > this.#seq) continue
-      const count = Math.min(range.count, this.#seq - range.from + 1)
-      const datagrams = this.#ring.find(range.from, count)
-      if (!datagrams) {
-        this.#stats.unrecoverable++
-        const w = new ByteWriter(Buffer.allocUnsafe(HEADER_BYTES + 32))
-        writeHeader(w, Kind.UNRECOVERABLE, this.#ids, range.from)
-        const oldest = this.#ring.oldest
-        writeUnrecoverable(w, {
-          count,
-          what: 'deltas',
-          cycle: 0,
-          oldest: Number.isFinite(oldest) ? oldest : this.#seq + 1,
-        })
-        seal(w.buf, 0, w.pos)
-        control.send(w.buf.subarray(0, w.pos), from)
-        continue
-      }
-      for (const datagram of datagrams) {
-        const last = this.#held.get(datagram)
-        if (last !== undefined && now - last < this.#o.repairHoldMs) {
-          this.#stats.retransmitsHeld++
-          continue
-        }
-        this.#held.set(datagram, now)
-        const copy = Buffer.from(datagram)
-        if (copy[3] === Kind.DATA) {
-          copy[DATA_FLAGS_OFFSET] = (copy[DATA_FLAGS_OFFSET] as number) | DATA_RETRANSMIT
-          seal(copy, 0, copy.length)
-        }
-        this.#stats.retransmits++
-        if (this.#o.repairTo === 'requester') control.send(copy, from)
-        else this.#sendData(copy)
-      }
-    }
-    if (this.#held.size > 4096) {
-      for (const [datagram, at] of this.#held)
-        if (now - at >= this.#o.repairHoldMs) this.#held.delete(datagram)
+  /** The codec's layout as JSON (in fragments when large): lets a tool read the feed without its code. */
+  #sendLayout(to: DatagramAddress): void {
+    const json = Buffer.from(JSON.stringify(this.codec.layout))
+    const packet = new ByteWriter(Buffer.allocUnsafe(HEADER_BYTES + json.length))
+    writeHeader(packet, Kind.LAYOUT, this.#ids, 0)
+    json.copy(packet.buf, packet.pos)
+    packet.pos += json.length
+    seal(packet.buf, 0, packet.pos)
+    const whole = packet.buf.subarray(0, packet.pos)
+    const max = this.#o.maxDatagramBytes
+    for (const datagram of whole.length > max ? fragment(whole, this.#ids, max) : [whole]) {
+      this.#control?.send(datagram, to)
     }
   }
 
@@ -655,21 +454,14 @@ export class Publisher<K, L, P = Partial<L>> extends EventEmitter<PublisherEvent
     const control = this.#control
     if (!control) return
     const datagrams = this.#carousel?.parts(cycle, parts)
-    if (!datagrams) {
-      const w = new ByteWriter(Buffer.allocUnsafe(HEADER_BYTES + 32))
-      writeHeader(w, Kind.UNRECOVERABLE, this.#ids, cut)
-      writeUnrecoverable(w, { count: parts.length, what: 'snapshot', cycle, oldest: 0 })
-      seal(w.buf, 0, w.pos)
-      control.send(w.buf.subarray(0, w.pos), from)
+    if (datagrams) {
+      for (const datagram of datagrams) control.send(datagram, from)
       return
     }
-    for (const datagram of datagrams) control.send(datagram, from)
-  }
-
-  #expireSubscribers(): void {
-    if (this.#subscribers.size === 0) return
-    const now = performance.now()
-    for (const [key, subscriber] of this.#subscribers)
-      if (subscriber.expiresMs < now) this.#subscribers.delete(key)
+    const w = new ByteWriter(Buffer.allocUnsafe(HEADER_BYTES + 32))
+    writeHeader(w, Kind.UNRECOVERABLE, this.#ids, cut)
+    writeUnrecoverable(w, { count: parts.length, what: 'snapshot', cycle, oldest: 0 })
+    seal(w.buf, 0, w.pos)
+    control.send(w.buf.subarray(0, w.pos), from)
   }
 }

@@ -1,0 +1,109 @@
+import { ByteWriter } from '../state/byte-writer.js'
+import type { DatagramAddress } from './endpoint.js'
+import {
+  DATA_FLAGS_OFFSET,
+  DATA_RETRANSMIT,
+  type FeedIds,
+  HEADER_BYTES,
+  Kind,
+  type SeqRange,
+  seal,
+  writeHeader,
+  writeUnrecoverable,
+} from './packet.js'
+import { RetransmitRing } from './ring.js'
+import type { PublisherStats } from './stats.js'
+
+export interface RepairOptions {
+  retransmitBufferBytes: number
+  /** A datagram just sent again is not sent again for another NACK within this (ms). */
+  repairHoldMs: number
+  ids(): FeedIds
+  /** The last seq sent. */
+  seq(): number
+  /** Sends a retransmitted datagram (to the group, or to `requester`). */
+  resend(datagram: Buffer, requester: DatagramAddress): void
+  /** Sends a control answer to `to`. */
+  answer(datagram: Buffer, to: DatagramAddress): void
+}
+
+/**
+ * The publisher's side of loss repair: keeps the DATA datagrams sent (bounded in bytes) and
+ * answers a NACK at once with the datagrams holding each range (marked retransmitted), or with
+ * UNRECOVERABLE when a range is gone. A datagram resent within `repairHoldMs` is not resent for
+ * another replica's NACK of the same loss.
+ */
+export class RepairService {
+  readonly #o: RepairOptions
+  readonly #ring: RetransmitRing
+  readonly #held = new Map<Buffer, number>()
+  readonly #stats: PublisherStats
+
+  constructor(options: RepairOptions, stats: PublisherStats) {
+    this.#o = options
+    this.#ring = new RetransmitRing(options.retransmitBufferBytes)
+    this.#stats = stats
+  }
+
+  /** Keeps a sent datagram. */
+  keep(datagram: Buffer, first: number, count: number): void {
+    this.#ring.push(datagram, first, count)
+  }
+
+  /** Answers one NACK from `from`. */
+  nack(ranges: readonly SeqRange[], from: DatagramAddress): void {
+    this.#stats.nacks++
+    const last = this.#o.seq()
+    const now = performance.now()
+    for (const range of ranges) {
+      if (range.count === 0 || range.from < 1 || range.from > last) continue
+      const count = Math.min(range.count, last - range.from + 1)
+      const datagrams = this.#ring.find(range.from, count)
+      if (datagrams) this.#resend(datagrams, from, now)
+      else this.#unrecoverable(range.from, count, from)
+    }
+    if (this.#held.size > 4096) {
+      for (const [datagram, at] of this.#held)
+        if (now - at >= this.#o.repairHoldMs) this.#held.delete(datagram)
+    }
+  }
+
+  clear(): void {
+    this.#ring.clear()
+    this.#held.clear()
+  }
+
+  #resend(datagrams: Buffer[], requester: DatagramAddress, now: number): void {
+    for (const datagram of datagrams) {
+      const last = this.#held.get(datagram)
+      if (last !== undefined && now - last < this.#o.repairHoldMs) {
+        this.#stats.retransmitsHeld++
+        continue
+      }
+      this.#held.set(datagram, now)
+      // A copy: the original may still be queued in the socket.
+      const copy = Buffer.from(datagram)
+      if (copy[3] === Kind.DATA) {
+        copy[DATA_FLAGS_OFFSET] = (copy[DATA_FLAGS_OFFSET] as number) | DATA_RETRANSMIT
+        seal(copy, 0, copy.length)
+      }
+      this.#stats.retransmits++
+      this.#o.resend(copy, requester)
+    }
+  }
+
+  #unrecoverable(from: number, count: number, to: DatagramAddress): void {
+    this.#stats.unrecoverable++
+    const w = new ByteWriter(Buffer.allocUnsafe(HEADER_BYTES + 32))
+    writeHeader(w, Kind.UNRECOVERABLE, this.#o.ids(), from)
+    const oldest = this.#ring.oldest
+    writeUnrecoverable(w, {
+      count,
+      what: 'deltas',
+      cycle: 0,
+      oldest: Number.isFinite(oldest) ? oldest : this.#o.seq() + 1,
+    })
+    seal(w.buf, 0, w.pos)
+    this.#o.answer(w.buf.subarray(0, w.pos), to)
+  }
+}
