@@ -7,6 +7,7 @@ import {
   HELLO_LEAVE,
   HELLO_SUBSCRIBE,
   Kind,
+  PacketHeader,
   seal,
   writeHeader,
 } from './packet.js'
@@ -31,6 +32,49 @@ export class FeedSockets {
 
   get info(): FeedInfo | undefined {
     return this.#info
+  }
+
+  #waitingForInfo: ((header: PacketHeader, info: FeedInfo, from: DatagramAddress) => void) | undefined
+
+  /** Says HELLO to each candidate (again every 50 ms, then up to 250) until one answers INFO. */
+  askInfo(
+    candidates: readonly string[],
+    ids: FeedIds,
+    signal: AbortSignal,
+  ): Promise<{ header: PacketHeader; info: FeedInfo; from: DatagramAddress }> {
+    return new Promise((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined
+      let delayMs = 50
+      const ask = () => {
+        for (const candidate of candidates) this.hello(parseAddress(candidate), 0, ids)
+        timer = setTimeout(ask, delayMs)
+        delayMs = Math.min(250, delayMs * 2)
+      }
+      const finish = () => {
+        clearTimeout(timer)
+        this.#waitingForInfo = undefined
+        signal.removeEventListener('abort', onAbort)
+      }
+      const onAbort = () => {
+        finish()
+        reject(signal.reason)
+      }
+      signal.addEventListener('abort', onAbort, { once: true })
+      this.#waitingForInfo = (header, info, from) => {
+        const copy = new PacketHeader()
+        Object.assign(copy, header)
+        finish()
+        resolve({ header: copy, info, from })
+      }
+      ask()
+    })
+  }
+
+  /** An INFO came in: true when `askInfo` was waiting for it. */
+  offerInfo(header: PacketHeader, info: FeedInfo, from: DatagramAddress): boolean {
+    if (!this.#waitingForInfo) return false
+    this.#waitingForInfo(header, info, from)
+    return true
   }
 
   async openControl(host: string): Promise<void> {
@@ -84,6 +128,7 @@ export class FeedSockets {
   }
 
   async close(): Promise<void> {
+    this.#waitingForInfo = undefined
     await Promise.all([this.#snapshot?.close(), this.#data?.close(), this.#control?.close()])
   }
 

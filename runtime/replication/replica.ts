@@ -8,7 +8,7 @@ import { type CallOptions, createDeadline } from '../util/deadline.js'
 import type { DatagramAddress } from './endpoint.js'
 import { FeedSockets, parseAddress } from './feed-sockets.js'
 import { FragmentAssembler } from './fragments.js'
-import { SnapshotCollector } from './join.js'
+import { CarouselJoin } from './join.js'
 import { LeafStore } from './leaf-store.js'
 import { MEMORY_HOST } from './memory-network.js'
 import {
@@ -23,52 +23,22 @@ import {
   parseHeader,
   readHeartbeat,
   readInfo,
-  readSnapshotPartHeader,
   readUnrecoverable,
-  SNAPSHOT_LAST,
   SNAPSHOT_RETRANSMIT,
   writeHeader,
   writeNack,
   writeSnapshotNack,
 } from './packet.js'
+import type { ReplicaChange, ReplicaEvents, ResyncReason } from './replica-events.js'
 import { type ReplicaOptions, type ResolvedReplicaOptions, resolveReplicaOptions } from './replica-options.js'
 import { Sequencer } from './sequencer.js'
 import { fetchSnapshot, STREAM_TRANSPORTS } from './snapshot-stream.js'
 import { type ReplicaStats, replicaStats, replicaStatsChannel } from './stats.js'
 
+export type { ReplicaChange, ReplicaEvents, ResyncReason } from './replica-events.js'
 export type { ReplicaOptions } from './replica-options.js'
 
-/** One applied delta, for `change` listeners. */
-export interface ReplicaChange<K, L, P = Partial<L>> {
-  seq: number
-  op: Delta<K, L>['op']
-  /** Undefined for `clear`. */
-  key: K | undefined
-  /** The leaf after the delta (undefined once deleted or cleared). */
-  leaf: L | undefined
-  /** The leaf before it. */
-  previous: L | undefined
-  /** The delta as it came. */
-  delta: Delta<K, L, P>
-}
-
-export type ResyncReason = 'unrecoverable' | 'nack-attempts' | 'digest' | 'overflow' | 'snapshot' | 'restart'
-
-export interface ReplicaEvents<K, L, P = Partial<L>> {
-  change: [change: ReplicaChange<K, L, P>]
-  /** A snapshot was installed: the replica is live. */
-  synced: [info: { seq: number; leaves: number; session: string; joinMs: number }]
-  /** The replica dropped what it had and joins again. */
-  resync: [info: { reason: ResyncReason; seq: number }]
-  /** No heartbeat for `deadAfterHeartbeats` intervals. */
-  stale: [info: { silentMs: number }]
-  /** Heard from the publisher again after `stale`. */
-  live: []
-  close: []
-}
-
 type Status = ReplicaStats['status']
-type InfoWaiter = (header: PacketHeader, info: FeedInfo, from: DatagramAddress) => void
 
 /**
  * A replica of a published state: finds the publisher, joins (buffer deltas, install one snapshot
@@ -89,7 +59,7 @@ export class Replica<K, L, P = Partial<L>> extends EventEmitter<ReplicaEvents<K,
   #session: { session0: number; session1: number; hex: string } | undefined
   /** The fingerprint to compare packets with, and the session followed (zero before one is known). */
   #ids: FeedIds
-  #collector: SnapshotCollector<K, L> | undefined
+  readonly #carousel: CarouselJoin<K, L>
   #joinStartedMs = 0
   #joinAttempt = 0
   #streaming = false
@@ -99,7 +69,6 @@ export class Replica<K, L, P = Partial<L>> extends EventEmitter<ReplicaEvents<K,
   #closedSession = false
   #rediscoverAtMs = 0
   #switching = false
-  #waitingForInfo: InfoWaiter | undefined
   #started: Promise<void> | undefined
   #closing: Promise<void> | undefined
   readonly #synced: { promise: Promise<void>; resolve: () => void; reject: (e: unknown) => void }
@@ -112,6 +81,16 @@ export class Replica<K, L, P = Partial<L>> extends EventEmitter<ReplicaEvents<K,
     this.#store = new LeafStore(codec, new ByteWriter(codec.maxKeyBytes + codec.maxLeafBytes + 16))
     this.#assembler = new FragmentAssembler({ maxBytes: Math.max(codec.maxDeltaBytes + 64, 1 << 20) })
     this.#sockets = new FeedSockets(this.#o.network, (bytes, from) => this.#onDatagram(bytes, from))
+    this.#carousel = new CarouselJoin<K, L>(codec as StateCodec<K, L, unknown>, {
+      install: (cut, entries, leaves, digest) => this.#installCut(cut, entries, leaves, digest),
+      nack: (cut, cycle, parts) => {
+        if (!this.#publisher) return
+        const w = new ByteWriter(Buffer.allocUnsafe(HEADER_BYTES + 8 + parts.length * 4))
+        writeHeader(w, Kind.SNAPSHOT_NACK, this.#ids, cut)
+        writeSnapshotNack(w, cycle, parts)
+        this.#sockets.send(w, this.#publisher)
+      },
+    })
     this.#sequencer = new Sequencer(
       {
         apply: (seq, delta) => this.#apply(seq, delta),
@@ -235,7 +214,6 @@ export class Replica<K, L, P = Partial<L>> extends EventEmitter<ReplicaEvents<K,
   async #shutdown(): Promise<void> {
     clearInterval(this.#tickTimer)
     this.#tickTimer = undefined
-    this.#waitingForInfo = undefined
     this.#sequencer.close()
     this.#assembler.clear()
     await this.#sockets.close()
@@ -252,7 +230,7 @@ export class Replica<K, L, P = Partial<L>> extends EventEmitter<ReplicaEvents<K,
             signal: deadline.signal,
           })
       await this.#sockets.openControl(this.#o.host)
-      const { header, info, from } = await this.#askInfo(candidates, deadline.signal)
+      const { header, info, from } = await this.#sockets.askInfo(candidates, this.#ids, deadline.signal)
       const fingerprint = header.fingerprintHex()
       if (fingerprint !== this.codec.fingerprint) {
         throw new GrenacheError(
@@ -275,39 +253,6 @@ export class Replica<K, L, P = Partial<L>> extends EventEmitter<ReplicaEvents<K,
     }
   }
 
-  /** Says HELLO to each candidate (again every 50 ms, then up to 250) until one answers INFO. */
-  #askInfo(
-    candidates: readonly string[],
-    signal: AbortSignal,
-  ): Promise<{ header: PacketHeader; info: FeedInfo; from: DatagramAddress }> {
-    return new Promise((resolve, reject) => {
-      let timer: NodeJS.Timeout | undefined
-      let delayMs = 50
-      const ask = () => {
-        for (const candidate of candidates) this.#sockets.hello(parseAddress(candidate), 0, this.#ids)
-        timer = setTimeout(ask, delayMs)
-        delayMs = Math.min(250, delayMs * 2)
-      }
-      const finish = () => {
-        clearTimeout(timer)
-        this.#waitingForInfo = undefined
-        signal.removeEventListener('abort', onAbort)
-      }
-      const onAbort = () => {
-        finish()
-        reject(signal.reason)
-      }
-      signal.addEventListener('abort', onAbort, { once: true })
-      this.#waitingForInfo = (header, info, from) => {
-        const copy = new PacketHeader()
-        Object.assign(copy, header)
-        finish()
-        resolve({ header: copy, info, from })
-      }
-      ask()
-    })
-  }
-
   #adopt(header: PacketHeader, from: DatagramAddress): void {
     const bytes = header.sessionBytes()
     this.#session = { session0: header.session0, session1: header.session1, hex: bytes.toString('hex') }
@@ -324,10 +269,7 @@ export class Replica<K, L, P = Partial<L>> extends EventEmitter<ReplicaEvents<K,
       this.#stats.malformed++
       return
     }
-    if (this.#waitingForInfo) {
-      this.#waitingForInfo(this.#header, info, from)
-      return
-    }
+    if (this.#sockets.offerInfo(this.#header, info, from)) return
     // After start: an answer to a rediscovery. A new session of our state is a restarted publisher.
     const header = this.#header
     if (!header.sameFingerprint(this.#ids)) {
@@ -385,7 +327,7 @@ export class Replica<K, L, P = Partial<L>> extends EventEmitter<ReplicaEvents<K,
   #join(): void {
     this.#status = 'joining'
     this.#sequencer.reset()
-    this.#collector = undefined
+    this.#carousel.reset()
     this.#joinStartedMs = performance.now()
     this.#joinAttempt++
     const stream = this.#sockets.info?.stream
@@ -434,30 +376,6 @@ export class Replica<K, L, P = Partial<L>> extends EventEmitter<ReplicaEvents<K,
     this.#join()
   }
 
-  #onSnapshot(r: ByteReader, cut: number, retransmit: boolean, bytes: number): void {
-    if (this.#status !== 'joining') return
-    const part = readSnapshotPartHeader(r)
-    const snapshot = this.codec.decodeSnapshot(r)
-    if (snapshot.seq !== cut) r.fail(`a snapshot part says seq ${snapshot.seq} in a cut at ${cut}`)
-    const header = { cycle: part.cycle, cut, leaves: part.leaves, digest: part.digest }
-    if (!this.#collector || (!this.#collector.matches(header) && !retransmit && part.part === 0)) {
-      this.#collector = new SnapshotCollector(header, performance.now())
-    }
-    const collector = this.#collector
-    if (!collector.matches(header)) return
-    this.#stats.snapshotBytes += bytes
-    if (!collector.add(part.part, (part.flags & SNAPSHOT_LAST) !== 0, snapshot.entries, bytes)) {
-      this.#collector = undefined
-      return
-    }
-    const missing = collector.missing(false)
-    if (missing.length > 0 && !retransmit) this.#snapshotNack(collector, missing)
-    if (collector.complete) {
-      this.#collector = undefined
-      this.#installCut(collector.cut, collector.entries(), collector.leaves, collector.digest)
-    }
-  }
-
   /** Installs a complete cut into a fresh store (its count and digest checked), then goes live. */
   #installCut(cut: number, entries: Iterable<[K, L]>, leaves: number, digest: number): void {
     const fresh = new LeafStore(
@@ -482,14 +400,6 @@ export class Replica<K, L, P = Partial<L>> extends EventEmitter<ReplicaEvents<K,
     this.emit('synced', { seq: cut, leaves: this.#store.size, session: this.#session?.hex ?? '', joinMs })
     this.#synced.resolve()
     this.#sequencer.settle()
-  }
-
-  #snapshotNack(collector: SnapshotCollector<K, L>, parts: number[]): void {
-    if (!this.#publisher) return
-    const w = new ByteWriter(Buffer.allocUnsafe(HEADER_BYTES + 8 + parts.length * 4))
-    writeHeader(w, Kind.SNAPSHOT_NACK, this.#ids, collector.cut)
-    writeSnapshotNack(w, collector.cycle, parts)
-    this.#sockets.send(w, this.#publisher)
   }
 
   // ── receiving ──────────────────────────────────────────────────────────────────────────────
@@ -541,14 +451,15 @@ export class Replica<K, L, P = Partial<L>> extends EventEmitter<ReplicaEvents<K,
         this.#onHeartbeat(r, seq)
         return
       case Kind.SNAPSHOT: {
-        const retransmit = ((bytes[start + 8] as number) & SNAPSHOT_RETRANSMIT) !== 0
-        this.#onSnapshot(r, seq, retransmit, end - start)
+        if (this.#status !== 'joining') return
+        this.#stats.snapshotBytes += end - start
+        this.#carousel.part(r, seq, ((bytes[start + 8] as number) & SNAPSHOT_RETRANSMIT) !== 0)
         return
       }
       case Kind.UNRECOVERABLE: {
         const lost = readUnrecoverable(r)
         if (lost.what === 'snapshot') {
-          if (this.#collector?.cycle === lost.cycle) this.#collector = undefined
+          this.#carousel.lost(lost.cycle)
         } else if (this.#status === 'live' && seq >= this.#sequencer.next) this.#resync('unrecoverable')
         return
       }
@@ -614,11 +525,7 @@ export class Replica<K, L, P = Partial<L>> extends EventEmitter<ReplicaEvents<K,
     }
     this.#sequencer.saw(last)
     if (this.#status === 'joining') {
-      const collector = this.#collector
-      if (collector && heartbeat.cycle !== collector.cycle) {
-        const missing = collector.missing(true)
-        if (missing.length > 0) this.#snapshotNack(collector, missing)
-      }
+      this.#carousel.heartbeat(heartbeat.cycle)
       return
     }
     if (this.#status !== 'live') return
@@ -641,11 +548,7 @@ export class Replica<K, L, P = Partial<L>> extends EventEmitter<ReplicaEvents<K,
     if (this.#status === 'stale') this.#rediscover()
     if (this.#status === 'joining' && !this.#streaming) {
       this.#hello(HELLO_CAROUSEL)
-      const collector = this.#collector
-      if (collector) {
-        const missing = collector.missing(true)
-        if (missing.length > 0) this.#snapshotNack(collector, missing)
-      }
+      this.#carousel.tick()
     } else if (this.#sockets.info?.transport === 'unicast') this.#hello(0)
     if (replicaStatsChannel.hasSubscribers) replicaStatsChannel.publish(this.stats)
   }

@@ -262,7 +262,7 @@ describe('WsFeedServer and WsFeedClient', () => {
       const { port } = probe.address() as { port: number }
       await new Promise((resolve) => probe.close(resolve))
       const feed = client({ url: `ws://127.0.0.1:${port}/` })
-      const error = await rejection(feed.start({ timeoutMs: 1000 }))
+      const error = await rejection(feed.start({ timeoutMs: 3000 }))
       expect(error.code).toBe('ERR_TIMEOUT')
       expect(error.message).toContain('ECONNREFUSED')
       expect((error.cause as GrenacheError).code).toBe('ERR_CONNECTION_REFUSED')
