@@ -6,6 +6,9 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { OrderBookCodec } from '../../../generated/index.js'
+import { WsFeedClient } from '../../../runtime/replication/ws-feed-client.js'
+import { until } from '../../helpers/replication.js'
 import { createTestnet, type Testnet } from '../../helpers/testnet.js'
 
 const script = fileURLToPath(new URL('../../fixtures/replication/feed-process.ts', import.meta.url))
@@ -74,7 +77,7 @@ describe('replication over UDP multicast between processes', () => {
     await net?.close()
   })
 
-  it('two replicas, found through the other Grape, join mid-stream and end with the publisher’s digest', async () => {
+  it('two replicas, found through the other Grape, join mid-stream and end with the publisher’s digest; a repeater carries it to a WebSocket consumer', async () => {
     const publisher = start(['publisher', net.urls[0] as string, group, '21'])
     expect(await publisher.next()).toMatchObject({ ready: true })
     publisher.send('publish 20000')
@@ -89,7 +92,19 @@ describe('replication over UDP multicast between processes', () => {
       const state = await replica.next()
       expect(state).toMatchObject({ seq: last.seq, digest: last.digest, leaves: last.leaves })
     }
-    for (const feed of [...replicas, publisher]) {
+    // A repeater process carries the same feed to a WebSocket consumer (this process).
+    const repeater = start(['repeater', net.urls[1] as string])
+    const { url } = (await repeater.next()) as { url: string }
+    const consumer = new WsFeedClient(OrderBookCodec, { url })
+    await consumer.start({ timeoutMs: 20_000 })
+    await consumer.synced({ timeoutMs: 20_000 })
+    publisher.send('publish 5000')
+    const final = await publisher.next()
+    await until(() => consumer.seq === final.seq, `the WebSocket consumer to reach seq ${final.seq}`, 20_000)
+    expect(consumer.stats.digest).toBe(final.digest)
+    expect(consumer.size).toBe(final.leaves)
+    await consumer.close()
+    for (const feed of [...replicas, repeater, publisher]) {
       const exited = once(feed.child, 'exit')
       feed.send('exit')
       expect((await exited)[0]).toBe(0)
