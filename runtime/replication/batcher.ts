@@ -31,6 +31,12 @@ export class Batcher<D> {
   #first = 0
   #flushScheduled = false
   #timer: NodeJS.Timeout | undefined
+  /** Where the last delta added was encoded (valid until the next call): its bytes after the op byte. */
+  readonly last: { bytes: Uint8Array; start: number; end: number } = {
+    bytes: new Uint8Array(0),
+    start: 0,
+    end: 0,
+  }
 
   constructor(options: BatcherOptions<D>) {
     this.#o = options
@@ -40,7 +46,7 @@ export class Batcher<D> {
   add(delta: D): number {
     const limit = this.#o.maxDatagramBytes
     let w = this.#open ?? this.#openDatagram()
-    const start = w.pos
+    let start = w.pos
     this.#o.encode(delta, w)
     if (w.pos > limit && this.#count > 0) {
       // Does not fit: send what is open, move the delta to a new datagram.
@@ -48,9 +54,13 @@ export class Batcher<D> {
       w.pos = start
       this.flush()
       w = this.#openDatagram()
+      start = w.pos
       bytes.copy(w.buf, w.pos)
       w.pos += bytes.length
     }
+    this.last.bytes = w.buf
+    this.last.start = start + 1
+    this.last.end = w.pos
     const seq = ++this.seq
     if (this.#count === 0) {
       this.#first = seq

@@ -27,12 +27,17 @@ export class LeafStore<K, L, P> {
     return this.leaves.size
   }
 
-  /** Applies one delta; returns the leaf before it (undefined when there was none). */
-  apply(delta: Delta<K, L, P>): L | undefined {
+  /**
+   * Applies one delta; returns the leaf before it (undefined when there was none). `encoded`, for
+   * an upsert, is where its key and leaf were just encoded or decoded (the delta's bytes after the
+   * op byte): hashed there instead of encoding them again.
+   */
+  apply(delta: Delta<K, L, P>, encoded?: { bytes: Uint8Array; start: number; end: number }): L | undefined {
     switch (delta.op) {
       case 'upsert': {
         const before = this.leaves.get(delta.key)
-        this.#set(delta.key, delta.leaf)
+        const hash = encoded ? fnv1a(encoded.bytes, encoded.end, encoded.start) : undefined
+        this.#set(delta.key, delta.leaf, hash)
         return before
       }
       case 'patch': {
@@ -72,12 +77,15 @@ export class LeafStore<K, L, P> {
     this.#digest = 0
   }
 
-  #set(key: K, leaf: L): void {
-    const w = this.#scratch
-    w.reset()
-    this.#codec.encodeKey(key, w)
-    this.#codec.encodeLeaf(leaf, w)
-    const hash = fnv1a(w.buf, w.pos)
+  #set(key: K, leaf: L, known?: number): void {
+    let hash = known
+    if (hash === undefined) {
+      const w = this.#scratch
+      w.reset()
+      this.#codec.encodeKey(key, w)
+      this.#codec.encodeLeaf(leaf, w)
+      hash = fnv1a(w.buf, w.pos)
+    }
     const old = this.#hashes.get(key)
     this.#digest = (this.#digest - (old ?? 0) + hash) | 0
     this.#hashes.set(key, hash)
@@ -85,10 +93,10 @@ export class LeafStore<K, L, P> {
   }
 }
 
-/** 32-bit FNV-1a of the first `length` bytes. */
-export function fnv1a(bytes: Uint8Array, length: number): number {
+/** 32-bit FNV-1a of bytes `start` to `end`. */
+export function fnv1a(bytes: Uint8Array, end: number, start = 0): number {
   let hash = 0x811c9dc5
-  for (let i = 0; i < length; i++) {
+  for (let i = start; i < end; i++) {
     hash ^= bytes[i] as number
     hash = Math.imul(hash, 0x01000193)
   }

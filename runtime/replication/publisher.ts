@@ -224,7 +224,7 @@ export class Publisher<K, L, P = Partial<L>> extends EventEmitter<PublisherEvent
     this.#ready()
     const checked = this.#o.validate ? this.codec.parseDelta(delta) : delta
     const seq = this.#batcher.add(checked) // throws before a seq is taken
-    this.#applyLocally(checked)
+    this.#applyLocally(checked, this.#batcher.last)
     return seq
   }
 
@@ -241,7 +241,7 @@ export class Publisher<K, L, P = Partial<L>> extends EventEmitter<PublisherEvent
     }
     if (seq > last + 1) this.#batcher.skipTo(seq - 1)
     this.#batcher.add(delta)
-    this.#applyLocally(delta)
+    this.#applyLocally(delta, this.#batcher.last)
   }
 
   /**
@@ -322,13 +322,13 @@ export class Publisher<K, L, P = Partial<L>> extends EventEmitter<PublisherEvent
   }
 
   /** Applies to the publisher's copy (the carousel keeps what it still has to send as it was). */
-  #applyLocally(delta: Delta<K, L, P>): void {
+  #applyLocally(delta: Delta<K, L, P>, encoded: { bytes: Uint8Array; start: number; end: number }): void {
     const carousel = this.#carousel
     if (carousel && carousel.cycle !== 0) {
       if (delta.op === 'clear') carousel.beforeClear()
       else carousel.beforeChange(delta.key)
     }
-    this.#store.apply(delta)
+    this.#store.apply(delta, encoded)
     this.#stats.deltas++
   }
 

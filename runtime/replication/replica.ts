@@ -31,7 +31,7 @@ import {
 } from './packet.js'
 import type { ReplicaChange, ReplicaEvents, ResyncReason } from './replica-events.js'
 import { type ReplicaOptions, type ResolvedReplicaOptions, resolveReplicaOptions } from './replica-options.js'
-import { Sequencer } from './sequencer.js'
+import { type Encoded, Sequencer } from './sequencer.js'
 import { fetchSnapshot, STREAM_TRANSPORTS } from './snapshot-stream.js'
 import { type ReplicaStats, replicaStats, replicaStatsChannel } from './stats.js'
 
@@ -54,6 +54,8 @@ export class Replica<K, L, P = Partial<L>> extends EventEmitter<ReplicaEvents<K,
   readonly #assembler: FragmentAssembler
   readonly #sockets: FeedSockets
   readonly #sequencer: Sequencer<Delta<K, L, P>>
+  /** Where the delta being applied was decoded from (reused: no object per delta). */
+  readonly #encoded: Encoded = { bytes: new Uint8Array(0), start: 0, end: 0 }
   #status: Status = 'idle'
   #publisher: DatagramAddress | undefined
   #session: { session0: number; session1: number; hex: string } | undefined
@@ -93,7 +95,7 @@ export class Replica<K, L, P = Partial<L>> extends EventEmitter<ReplicaEvents<K,
     })
     this.#sequencer = new Sequencer(
       {
-        apply: (seq, delta) => this.#apply(seq, delta),
+        apply: (seq, delta, encoded) => this.#apply(seq, delta, encoded),
         nack: (ranges) => {
           const w = new ByteWriter(Buffer.allocUnsafe(HEADER_BYTES + 2 + ranges.length * 12))
           writeHeader(w, Kind.NACK, this.#ids, 0)
@@ -486,15 +488,20 @@ export class Replica<K, L, P = Partial<L>> extends EventEmitter<ReplicaEvents<K,
       this.#stats.duplicates += count
       return
     }
+    const encoded = this.#encoded
+    encoded.bytes = r.buf
     for (let i = 0; i < count; i++) {
-      if (!sequencer.offer(first + i, this.codec.decodeDelta(r))) return
+      encoded.start = r.pos + 1
+      const delta = this.codec.decodeDelta(r)
+      encoded.end = r.pos
+      if (!sequencer.offer(first + i, delta, encoded)) return
     }
     if (r.remaining !== 0) r.fail(`${r.remaining} bytes after the last delta`)
     sequencer.settle()
   }
 
-  #apply(seq: number, delta: Delta<K, L, P>): void {
-    const previous = this.#store.apply(delta)
+  #apply(seq: number, delta: Delta<K, L, P>, encoded?: Encoded): void {
+    const previous = this.#store.apply(delta, encoded)
     this.#stats.deltas++
     if (this.listenerCount('change') > 0) {
       const change: ReplicaChange<K, L, P> = {

@@ -5,6 +5,13 @@ import type { ReplicaStats } from './stats.js'
 /** Each hole closed (repaired, or dropped by a resync): how long it was open and how many NACKs it took. */
 export const repairChannel = channel('grenache:replica:repair')
 
+/** Where a delta's key and leaf bytes are (after its op byte). */
+export interface Encoded {
+  bytes: Uint8Array
+  start: number
+  end: number
+}
+
 export interface SequencerOptions {
   maxBufferedDeltas: number
   nackDelayMs: number
@@ -13,8 +20,11 @@ export interface SequencerOptions {
 }
 
 export interface SequencerHooks<D> {
-  /** Applies the delta of `seq` (called in seq order, once per seq). */
-  apply(seq: number, delta: D): void
+  /**
+   * Applies the delta of `seq` (called in seq order, once per seq); `encoded` is where it was just
+   * decoded from, when it comes straight from a packet (not from the window).
+   */
+  apply(seq: number, delta: D, encoded?: Encoded): void
   /** Asks the publisher for these seqs. */
   nack(ranges: SeqRange[]): void
   /** The window overflowed, or a hole could not be repaired: the replica must resync. */
@@ -67,9 +77,9 @@ export class Sequencer<D> {
   }
 
   /** Takes the delta of `seq`; false when the window overflowed (the replica resyncs). */
-  offer(seq: number, delta: D): boolean {
+  offer(seq: number, delta: D, encoded?: Encoded): boolean {
     if (seq === this.next) {
-      this.#hooks.apply(seq, delta)
+      this.#hooks.apply(seq, delta, encoded)
       this.next++
       return true
     }
