@@ -1,5 +1,5 @@
 /**
- * npm run bench [-- --quick] [--rounds N] [--suite grape|rpc|codegen|cli] [--profile] [--verbose]
+ * npm run bench [-- --quick] [--rounds N] [--suite grape|rpc|codegen|cli|codec|replication] [--profile] [--verbose]
  *
  * Runs each suite (ours against the reference, every side in its own processes on 127.0.0.1),
  * prints Markdown tables with ratios, and writes the raw data to bench/results/. Not a test: it
@@ -9,14 +9,16 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { cliSuite } from './cli/suite.js'
+import { codecSuite } from './codec/suite.js'
 import { codegenSuite } from './codegen/suite.js'
 import { grapeSuite } from './grape/suite.js'
 import { installChildCleanup, liveChildPids, ROOT, stopAllChildren } from './lib/children.js'
 import { describeMachine, loadAverage } from './lib/machine.js'
 import type { Suite, SuiteContext } from './lib/suite.js'
+import { replicationSuite } from './replication/suite.js'
 import { rpcSuite } from './rpc/suite.js'
 
-const SUITES: Suite[] = [grapeSuite, rpcSuite, codegenSuite, cliSuite]
+const SUITES: Suite[] = [grapeSuite, rpcSuite, codegenSuite, cliSuite, codecSuite, replicationSuite]
 
 const HELP = `Usage: npm run bench -- [options]
 
