@@ -1,6 +1,7 @@
 import type { ByteReader } from '../state/byte-reader.js'
 import type { StateCodec } from '../state/types.js'
 import { readSnapshotPartHeader, SNAPSHOT_LAST } from './packet.js'
+import { decodeHashedSnapshot, type HashedEntry } from './snapshot-entries.js'
 
 /**
  * One snapshot cut being collected by a joining replica: the parts of one carousel cycle (all cut
@@ -11,7 +12,7 @@ export class SnapshotCollector<K, L> {
   readonly cut: number
   readonly leaves: number
   readonly digest: number
-  readonly #parts = new Map<number, Array<[K, L]>>()
+  readonly #parts = new Map<number, Array<HashedEntry<K, L>>>()
   #last: number | undefined
   #max = -1
   #entries = 0
@@ -34,7 +35,7 @@ export class SnapshotCollector<K, L> {
   }
 
   /** Adds a part; false when it makes the cut inconsistent (more leaves than announced). */
-  add(index: number, last: boolean, entries: Array<[K, L]>): boolean {
+  add(index: number, last: boolean, entries: Array<HashedEntry<K, L>>): boolean {
     if (this.#parts.has(index)) return true
     if (last) {
       if (this.#last !== undefined && this.#last !== index) return false
@@ -65,14 +66,14 @@ export class SnapshotCollector<K, L> {
   }
 
   /** Every entry, part by part. */
-  *entries(): Generator<[K, L]> {
+  *entries(): Generator<HashedEntry<K, L>> {
     for (let i = 0; i <= (this.#last ?? -1); i++) yield* this.#parts.get(i) ?? []
   }
 }
 
 export interface CarouselJoinHooks<K, L> {
   /** A whole cut is here: install it. */
-  install(cut: number, entries: Iterable<[K, L]>, leaves: number, digest: number): void
+  install(cut: number, entries: Iterable<HashedEntry<K, L>>, leaves: number, digest: number): void
   /** Ask the publisher for these parts of `cycle`. */
   nack(cut: number, cycle: number, parts: number[]): void
 }
@@ -99,7 +100,7 @@ export class CarouselJoin<K, L> {
   /** One SNAPSHOT part, its header at `r`; throws `ERR_DECODE` for a broken one. */
   part(r: ByteReader, cut: number, retransmit: boolean): void {
     const part = readSnapshotPartHeader(r)
-    const snapshot = this.#codec.decodeSnapshot(r)
+    const snapshot = decodeHashedSnapshot(this.#codec, r)
     if (snapshot.seq !== cut) r.fail(`a snapshot part says seq ${snapshot.seq} in a cut at ${cut}`)
     const header = { cycle: part.cycle, cut, leaves: part.leaves, digest: part.digest }
     // A new cycle replaces an unfinished one only from its first part (a late retransmit never does).

@@ -66,9 +66,24 @@ export class LeafStore<K, L, P> {
     }
   }
 
-  /** Sets a leaf as it is (a snapshot entry). */
-  set(key: K, leaf: L): void {
-    this.#set(key, leaf)
+  /** Sets a leaf as it is (a snapshot entry); `hash`, when known, is its key and leaf's FNV-1a. */
+  set(key: K, leaf: L, hash?: number): void {
+    this.#set(key, leaf, hash)
+  }
+
+  /**
+   * Becomes a copy of `other` (a snapshot just installed there), keeping this store's maps: a
+   * reference to `leaves` taken before stays the replica's. Hashes are copied, not computed again.
+   */
+  adopt(other: LeafStore<K, L, P>): void {
+    this.leaves.clear()
+    this.#hashes.clear()
+    const hashes = other.#hashes
+    for (const [key, leaf] of other.leaves) {
+      this.leaves.set(key, leaf)
+      this.#hashes.set(key, hashes.get(key) as number)
+    }
+    this.#digest = other.#digest
   }
 
   clear(): void {

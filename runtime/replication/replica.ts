@@ -32,6 +32,7 @@ import {
 import type { ReplicaChange, ReplicaEvents, ResyncReason } from './replica-events.js'
 import { type ReplicaOptions, type ResolvedReplicaOptions, resolveReplicaOptions } from './replica-options.js'
 import { type Encoded, Sequencer } from './sequencer.js'
+import type { HashedEntry } from './snapshot-entries.js'
 import { fetchSnapshot, STREAM_TRANSPORTS } from './snapshot-stream.js'
 import { type ReplicaStats, replicaStats, replicaStatsChannel } from './stats.js'
 
@@ -379,20 +380,24 @@ export class Replica<K, L, P = Partial<L>> extends EventEmitter<ReplicaEvents<K,
   }
 
   /** Installs a complete cut into a fresh store (its count and digest checked), then goes live. */
-  #installCut(cut: number, entries: Iterable<[K, L]>, leaves: number, digest: number): void {
+  #installCut(
+    cut: number,
+    entries: Iterable<HashedEntry<K, L> | [K, L]>,
+    leaves: number,
+    digest: number,
+  ): void {
     const fresh = new LeafStore(
       this.codec,
       new ByteWriter(this.codec.maxKeyBytes + this.codec.maxLeafBytes + 16),
     )
-    for (const [key, leaf] of entries) fresh.set(key, leaf)
+    for (const [key, leaf, hash] of entries as Iterable<[K, L, number?]>) fresh.set(key, leaf, hash)
     if (fresh.size !== leaves || fresh.digest !== digest >>> 0) {
       this.#stats.resyncs++
       if (this.listenerCount('resync') > 0) this.emit('resync', { reason: 'snapshot', seq: cut })
       this.#joinByCarousel()
       return
     }
-    this.#store.clear()
-    for (const [key, leaf] of fresh.leaves) this.#store.set(key, leaf)
+    this.#store.adopt(fresh)
     this.#status = 'live'
     this.#sockets.snapshots(false)
     this.#hello(0)

@@ -2,7 +2,7 @@ import { channel } from 'node:diagnostics_channel'
 import type { SeqRange } from './packet.js'
 import type { ReplicaStats } from './stats.js'
 
-/** Each hole closed (repaired, or dropped by a resync): how long it was open and how many NACKs it took. */
+/** Each hole repaired: how long it was open (ms), how many seqs it held, NACK rounds so far. */
 export const repairChannel = channel('grenache:replica:repair')
 
 /** Where a delta's key and leaf bytes are (after its op byte). */
@@ -33,23 +33,28 @@ export interface SequencerHooks<D> {
 
 /**
  * Puts deltas in seq order: applies the next one at once, holds later ones in a bounded window,
- * and asks for holes by NACK after a random 0–`nackDelayMs` (a hole that fills meanwhile is not
- * asked for), again with back-off, until `nackAttempts` run out. `next` is 0 until a snapshot
- * tells where to start: until then every delta is held (the join buffer).
+ * and asks for holes by NACK. A new hole is asked for after a random 0–`nackDelayMs` (one that
+ * fills meanwhile, from a retransmit another replica asked for, is not), whatever older holes are
+ * doing; holes still open are asked again every `nackRetryMs` (doubling after the third time);
+ * `nackAttempts` retries without any progress mean the replica resyncs. `next` is 0 until a
+ * snapshot tells where to start: until then every delta is held (the join buffer).
  */
 export class Sequencer<D> {
   /** The next seq to apply; 0 while joining. */
   next = 0
   /** The highest seq known to exist (seen in a DATA packet or a heartbeat). */
   known = 0
-  /** When the oldest hole appeared (ms, performance clock); 0 without one. */
-  missingSinceMs = 0
   readonly #window = new Map<number, D>()
   readonly #hooks: SequencerHooks<D>
   readonly #o: SequencerOptions
   readonly #stats: ReplicaStats
-  #timer: NodeJS.Timeout | undefined
-  #tries = 0
+  /** Holes in the order they were seen. */
+  readonly #holes: Hole[] = []
+  #freshTimer: NodeJS.Timeout | undefined
+  #retryTimer: NodeJS.Timeout | undefined
+  #retryAt = 0
+  /** Seqs up to here were looked at for holes. */
+  #scanned = 0
 
   constructor(hooks: SequencerHooks<D>, options: SequencerOptions, stats: ReplicaStats) {
     this.#hooks = hooks
@@ -61,12 +66,17 @@ export class Sequencer<D> {
     return this.next > 0
   }
 
+  /** When the oldest open hole was seen (ms, performance clock); 0 without one. */
+  get missingSinceMs(): number {
+    return this.#holes[0]?.seenAt ?? 0
+  }
+
   /** Deltas held. */
   get buffered(): number {
     return this.#window.size
   }
 
-  /** Whether every seq of `[first, last]` is already applied (a retransmit nobody needed). */
+  /** Whether every seq up to `last` is already applied (a retransmit nobody needed). */
   applied(last: number): boolean {
     return this.next > 0 && last < this.next
   }
@@ -102,6 +112,7 @@ export class Sequencer<D> {
    */
   begin(cut: number): void {
     this.next = cut + 1
+    this.#scanned = cut
     for (const seq of this.#window.keys()) if (seq < this.next) this.#window.delete(seq)
   }
 
@@ -115,69 +126,154 @@ export class Sequencer<D> {
       this.next++
       delta = this.#window.get(this.next)
     }
+    this.#closeRepaired()
     if (this.known < this.next) {
-      this.#clearHole()
+      this.#stopAsking()
       return
-    }
-    if (this.missingSinceMs === 0) {
-      this.missingSinceMs = performance.now()
-      this.#stats.gaps++
     }
     if (this.known - this.next >= this.#o.maxBufferedDeltas) {
       this.#hooks.giveUp('overflow')
       return
     }
-    this.#timer ??= setTimeout(() => this.#nack(), Math.random() * this.#o.nackDelayMs)
+    this.#recordHoles()
+    const last = this.#holes[this.#holes.length - 1]
+    if (last && last.askedAt === 0) {
+      this.#freshTimer ??= setTimeout(() => this.#askFresh(), Math.random() * this.#o.nackDelayMs)
+    }
   }
 
   /** Forgets everything: joining again. */
   reset(): void {
     this.next = 0
     this.#window.clear()
-    this.#clearHole()
+    this.#holes.length = 0
+    this.#stopAsking()
   }
 
   /** Stops asking; keeps `next` (the seq reached stays readable after close). */
   close(): void {
     this.#window.clear()
-    this.#clearHole()
+    this.#holes.length = 0
+    this.#stopAsking()
   }
 
-  #clearHole(): void {
-    if (this.missingSinceMs !== 0 && repairChannel.hasSubscribers) {
-      repairChannel.publish({ ms: performance.now() - this.missingSinceMs, nacks: this.#tries })
-    }
-    this.missingSinceMs = 0
-    this.#tries = 0
-    clearTimeout(this.#timer)
-    this.#timer = undefined
+  #stopAsking(): void {
+    clearTimeout(this.#freshTimer)
+    clearTimeout(this.#retryTimer)
+    this.#freshTimer = undefined
+    this.#retryTimer = undefined
+    this.#retryAt = 0
   }
 
-  #nack(): void {
-    this.#timer = undefined
-    if (this.next === 0 || this.known < this.next) {
-      this.#clearHole()
-      return
+  /** The holes among the seqs seen since the last look (runs of missing seqs), each with its time. */
+  #recordHoles(): void {
+    const holes = this.#holes
+    const seen = holes[holes.length - 1]?.to ?? 0
+    const from = Math.max(this.next, seen + 1, this.#scanned + 1)
+    if (from > this.known) return
+    const now = performance.now()
+    for (const range of this.#missing(from, this.known)) {
+      holes.push({ from: range.from, to: range.from + range.count - 1, seenAt: now, askedAt: 0, tries: 0 })
+      this.#stats.gaps++
     }
-    if (this.#tries >= this.#o.nackAttempts) {
-      this.#hooks.giveUp('nack-attempts')
-      return
-    }
-    const ranges: SeqRange[] = []
-    let from = 0
-    for (let seq = this.next; seq <= this.known + 1 && ranges.length < 64; seq++) {
-      const missing = seq <= this.known && !this.#window.has(seq)
-      if (missing && from === 0) from = seq
-      if (!missing && from !== 0) {
-        ranges.push({ from, count: seq - from })
-        from = 0
+    this.#scanned = this.known
+  }
+
+  /** Holes the applied seqs have passed: repaired. */
+  #closeRepaired(): void {
+    const holes = this.#holes
+    if (holes.length === 0 || (holes[0] as Hole).from >= this.next) return
+    const now = performance.now()
+    let closed = 0
+    while (closed < holes.length && (holes[closed] as Hole).to < this.next) closed++
+    if (repairChannel.hasSubscribers) {
+      for (let i = 0; i < closed; i++) {
+        const hole = holes[i] as Hole
+        repairChannel.publish({ ms: now - hole.seenAt, seqs: hole.to - hole.from + 1, nacks: hole.tries })
       }
     }
-    if (ranges.length > 0) {
-      this.#tries++
-      this.#stats.nacks++
-      this.#hooks.nack(ranges)
-    }
-    this.#timer = setTimeout(() => this.#nack(), this.#o.nackRetryMs * 2 ** Math.min(this.#tries, 4))
+    holes.splice(0, closed)
   }
+
+  /** The missing seqs of `[from, to]`, as ranges. */
+  #missing(from: number, to: number): SeqRange[] {
+    const ranges: SeqRange[] = []
+    let start = 0
+    for (let seq = from; seq <= to + 1 && ranges.length < 64; seq++) {
+      const missing = seq <= to && !this.#window.has(seq)
+      if (missing && start === 0) start = seq
+      if (!missing && start !== 0) {
+        ranges.push({ from: start, count: seq - start })
+        start = 0
+      }
+    }
+    return ranges
+  }
+
+  /** Asks for the holes not asked for yet (those still open). */
+  #askFresh(): void {
+    this.#freshTimer = undefined
+    if (this.next === 0) return
+    const now = performance.now()
+    const ranges: SeqRange[] = []
+    for (const hole of this.#holes) {
+      if (hole.askedAt !== 0) continue
+      hole.askedAt = now
+      hole.tries = 1
+      ranges.push(...this.#missing(Math.max(hole.from, this.next), hole.to))
+    }
+    this.#send(ranges)
+    this.#scheduleRetry()
+  }
+
+  /** Asks again for each hole whose last NACK went unanswered for `nackRetryMs` (doubling later). */
+  #retry(): void {
+    this.#retryTimer = undefined
+    this.#retryAt = 0
+    if (this.next === 0) return
+    const now = performance.now()
+    const ranges: SeqRange[] = []
+    for (const hole of this.#holes) {
+      if (hole.askedAt === 0 || now < this.#due(hole)) continue
+      if (hole.tries >= this.#o.nackAttempts) {
+        this.#hooks.giveUp('nack-attempts')
+        return
+      }
+      hole.askedAt = now
+      hole.tries++
+      ranges.push(...this.#missing(Math.max(hole.from, this.next), hole.to))
+    }
+    this.#send(ranges)
+    this.#scheduleRetry()
+  }
+
+  #send(ranges: SeqRange[]): void {
+    if (ranges.length === 0) return
+    this.#stats.nacks++
+    this.#hooks.nack(ranges.length > 64 ? ranges.slice(0, 64) : ranges)
+  }
+
+  /** When a hole is due to be asked again. */
+  #due(hole: Hole): number {
+    return hole.askedAt + this.#o.nackRetryMs * Math.min(16, 2 ** Math.max(0, hole.tries - 2))
+  }
+
+  #scheduleRetry(): void {
+    let at = Number.POSITIVE_INFINITY
+    for (const hole of this.#holes) if (hole.askedAt !== 0) at = Math.min(at, this.#due(hole))
+    if (!Number.isFinite(at)) return
+    if (this.#retryTimer && this.#retryAt <= at) return
+    clearTimeout(this.#retryTimer)
+    this.#retryAt = at
+    this.#retryTimer = setTimeout(() => this.#retry(), Math.max(0, at - performance.now()))
+  }
+}
+
+/** A run of missing seqs: when it was seen, when it was last asked for, how many times. */
+interface Hole {
+  from: number
+  to: number
+  seenAt: number
+  askedAt: number
+  tries: number
 }

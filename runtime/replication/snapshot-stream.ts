@@ -11,8 +11,9 @@ import { RpcClient } from '../peer/rpc-client.js'
 import { RpcServer } from '../peer/rpc-server.js'
 import { ByteReader } from '../state/byte-reader.js'
 import { ByteWriter } from '../state/byte-writer.js'
-import type { Snapshot, StateCodec } from '../state/types.js'
+import type { StateCodec } from '../state/types.js'
 import type { TransportKind } from '../transport/types.js'
+import { decodeHashedSnapshot, type HashedEntry } from './snapshot-entries.js'
 
 /** Transports a snapshot stream can use, with their codes in INFO. */
 export const STREAM_TRANSPORTS: Record<number, TransportKind> = { 1: 'http', 2: 'ws', 3: 'zmq' }
@@ -82,7 +83,12 @@ export async function fetchSnapshot<K, L, P>(options: {
   address: string
   session: string
   timeoutMs: number
-}): Promise<{ snapshot: Snapshot<K, L>; leaves: number; digest: number; bytes: number }> {
+}): Promise<{
+  snapshot: { seq: number; entries: Array<HashedEntry<K, L>> }
+  leaves: number
+  digest: number
+  bytes: number
+}> {
   const discovery: Discovery = {
     lookup: async () => [options.address],
     startAnnouncing: async () => undefined,
@@ -116,7 +122,7 @@ export async function fetchSnapshot<K, L, P>(options: {
     }
     const bytes = Buffer.from(answer.data, 'base64')
     const reader = new ByteReader(bytes)
-    const snapshot = options.codec.decodeSnapshot(reader)
+    const snapshot = decodeHashedSnapshot(options.codec as StateCodec<K, L, unknown>, reader)
     reader.done()
     if (snapshot.seq !== answer.seq) {
       throw new GrenacheError(
