@@ -57,6 +57,10 @@ export async function generateKeyFiles(home: string, force: boolean): Promise<vo
       if (err.code !== 'EEXIST') throw err
     },
   )
+  const existing = await Promise.all([paths.key, paths.pub].map((path) => stat(path).catch(() => undefined)))
+  for (const [i, found] of existing.entries()) {
+    if (found?.isDirectory()) throw new CommandFailure(notAFile(i === 0 ? paths.key : paths.pub))
+  }
   const seed = randomBytes(32)
   const secret = expandSeed(seed)
   seed.fill(0)
@@ -67,7 +71,6 @@ export async function generateKeyFiles(home: string, force: boolean): Promise<vo
     await replaceFile(paths.pub, toHex(signer.publicKey))
     return
   }
-  const existing = await Promise.all([paths.key, paths.pub].map((path) => stat(path).catch(() => undefined)))
   if (existing.some(Boolean))
     throw new CommandFailure('cannot create new keypair: one exists (-f replaces it)')
   await writeNew(paths.key, toHex(secret))
@@ -106,14 +109,13 @@ async function replaceFile(path: string, text: string): Promise<void> {
  */
 export async function readSigner(home: string): Promise<Signer> {
   const paths = keyPaths(home)
-  let keyText: string
-  let pubText: string
-  try {
-    ;[keyText, pubText] = await Promise.all([readFile(paths.key, 'utf8'), readFile(paths.pub, 'utf8')])
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT')
-      throw new CommandFailure("you need to run `grenache-keygen' first")
-    throw new CommandFailure(`cannot read the key pair in ${paths.dir}: ${(err as Error).message}`)
+  // One after the other, so that what is wrong with `key` is reported first; a file that cannot
+  // be read for another reason than being absent is reported as it is (grenache-keygen would not
+  // replace a directory).
+  let keyText = await readKeyFile(paths.key)
+  const pubText = await readKeyFile(paths.pub)
+  if (keyText === undefined || pubText === undefined) {
+    throw new CommandFailure("you need to run `grenache-keygen' first")
   }
   keyText = keyText.trim()
   const secret = fromHex(keyText, 64) ?? fromHex(keyText, 32)
@@ -128,3 +130,18 @@ export async function readSigner(home: string): Promise<Signer> {
     throw err
   }
 }
+
+/** The text of a key file, or undefined when there is none; any other problem is a failure naming it. */
+async function readKeyFile(path: string): Promise<string | undefined> {
+  try {
+    return await readFile(path, 'utf8')
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    if (code === 'ENOENT') return undefined
+    if (code === 'EISDIR') throw new CommandFailure(notAFile(path))
+    if (code === 'ENOTDIR') throw new CommandFailure(`cannot read ${path}: a folder on its path is a file`)
+    throw new CommandFailure(`cannot read ${path}: ${(err as Error).message}`)
+  }
+}
+
+const notAFile = (path: string): string => `${path} is a directory, not a key file`

@@ -1,11 +1,15 @@
+import { createSocket, type Socket } from 'node:dgram'
 import { once } from 'node:events'
 import DHT, {
   type DhtError,
   type DhtGetOptions,
   type DhtItem,
+  type DhtOptions,
   type DhtPeer,
   type DhtPutOptions,
 } from 'bittorrent-dht'
+import { GrenacheError } from '../errors.js'
+import { DhtGuard, type DhtGuardStats } from './dht-guard.js'
 import type { ResolvedGrapeOptions, VerifyFunction } from './grape-options.js'
 import type { PeerTable } from './peer-table.js'
 
@@ -17,12 +21,16 @@ export interface DhtNodeListener {
   onWarning(error: Error): void
 }
 
+/** The DHT's own UDP socket, which k-rpc-socket takes as `socket` (bittorrent-dht passes it on). */
+type DhtSocketOptions = DhtOptions & { socket: Socket }
+
 /**
  * One bittorrent-dht node with promise-returning calls. Every peer the DHT reports goes into the
  * peer table, and concurrent lookups of one name share a single DHT query.
  */
 export class DhtNode {
   readonly dht: DHT
+  readonly #guard: DhtGuard
   readonly #table: PeerTable
   readonly #lookups = new Map<string, Promise<void>>()
   readonly #options: ResolvedGrapeOptions
@@ -31,7 +39,8 @@ export class DhtNode {
     this.#options = options
     this.#table = table
     const verify = options.verify
-    this.dht = new DHT({
+    const socket = createSocket('udp4')
+    const dhtOptions: DhtSocketOptions = {
       // Always an explicit list: k-rpc falls back to the public BitTorrent routers on a falsy one.
       bootstrap: [...options.bootstrap],
       host: options.selfAnnounce ? options.host : null,
@@ -40,8 +49,11 @@ export class DhtNode {
       maxValues: options.dhtMaxValues,
       maxAge: options.dhtPeerMaxAgeMs,
       timeBucketOutdated: options.dhtNodeLivenessMs,
-      ...(verify ? { verify } : {}),
-    })
+      ...(verify ? { verify: neverThrowing(verify, listener) } : {}),
+      socket,
+    }
+    this.dht = new DHT(dhtOptions)
+    this.#guard = new DhtGuard(socket, (err) => listener.onWarning(err))
     this.dht.on('node', (node: DhtPeer) => listener.onNode(node))
     this.dht.on('peer', (peer: DhtPeer, infoHash: Buffer) => {
       const key = infoHash.toString('hex')
@@ -79,6 +91,11 @@ export class DhtNode {
       joined.abort()
       serving.catch(() => undefined)
     }
+  }
+
+  /** What the guard in front of the DHT refused so far. */
+  get guardStats(): Readonly<DhtGuardStats> {
+    return this.#guard.stats
   }
 
   /** The signature check mutable puts are held to before they leave this node. */
@@ -136,6 +153,28 @@ export class DhtNode {
 
   destroy(): Promise<void> {
     return new Promise((resolve) => this.dht.destroy(() => resolve()))
+  }
+}
+
+/**
+ * `verify` as bittorrent-dht may call it: with whatever a response carried, from inside a socket
+ * event, where a throw would end the process. Anything but bytes is not a valid signature, and a
+ * verify function that throws (the embedder's own) says "invalid" and is reported.
+ */
+function neverThrowing(verify: VerifyFunction, listener: DhtNodeListener): VerifyFunction {
+  return (signature, message, publicKey) => {
+    if (
+      !(signature instanceof Uint8Array && message instanceof Uint8Array && publicKey instanceof Uint8Array)
+    ) {
+      return false
+    }
+    try {
+      return verify(signature, message, publicKey) === true
+    } catch (err) {
+      const text = err instanceof Error ? err.message : String(err)
+      listener.onWarning(new GrenacheError('ERR_ITEM_INVALID', `verify threw: ${text}`, { cause: err }))
+      return false
+    }
   }
 }
 

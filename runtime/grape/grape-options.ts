@@ -15,7 +15,11 @@ export interface GrapeOptions {
    * this address, as the reference does. Default `'127.0.0.1'`, without self-announce.
    */
   host?: string
-  /** Address the DHT's UDP socket binds. Default `'0.0.0.0'` (every interface, as the reference). */
+  /**
+   * Address the DHT's UDP socket binds. Default `'0.0.0.0'` (every interface, as the reference):
+   * other Grapes must reach a DHT node. Firewall the port to your Grapes' hosts, or bind their
+   * shared private address; `'127.0.0.1'` for a Grape network on one host. See README, "The DHT port".
+   */
   dhtHost?: string
   /** Other DHT nodes to join, as `'host:port'` (`--bn`). Empty means an isolated node. Default `[]`. */
   bootstrap?: readonly string[]

@@ -37,6 +37,19 @@ export interface GrapeAddress {
 }
 
 /**
+ * What the Grape's DHT socket refused since the Grape was built. Each refusal is also a `warning`
+ * (`ERR_DECODE`, or `ERR_INTERNAL` for a handler error).
+ */
+export interface GrapeStats {
+  /** Malformed DHT queries, answered with a KRPC error: 203, or 205 for a value past 1000 bytes. */
+  dhtQueriesRefused: number
+  /** DHT datagrams dropped unanswered: not bencode, not KRPC, no transaction id, a malformed response. */
+  dhtMessagesDropped: number
+  /** Well-formed DHT messages that still made the DHT throw; caught, and a query answered 202. */
+  dhtHandlerErrors: number
+}
+
+/**
  * A Grape: one DHT node and the HTTP API that Links (ours and the reference's) talk to.
  * Wire-compatible with grenache-grape 1.0.0; see docs/grape-and-link.md for what we improve.
  */
@@ -66,6 +79,16 @@ export class Grape extends EventEmitter<GrapeEvents> {
   /** How many DHT nodes are in the routing table. */
   get nodeCount(): number {
     return this.#node?.dht.nodes.count() ?? 0
+  }
+
+  /** Counters of what the DHT socket refused (all 0 before `start()`); kept after `close()`. */
+  get stats(): GrapeStats {
+    const guard = this.#node?.guardStats
+    return {
+      dhtQueriesRefused: guard?.queriesRefused ?? 0,
+      dhtMessagesDropped: guard?.messagesDropped ?? 0,
+      dhtHandlerErrors: guard?.handlerErrors ?? 0,
+    }
   }
 
   /** Binds the DHT and the API and bootstraps; idempotent. Rejects with a coded error (e.g. `ERR_ADDRESS_IN_USE`). */

@@ -1,2 +1,2 @@
-export { Grape, type GrapeAddress, type GrapeEvents } from './grape.js'
+export { Grape, type GrapeAddress, type GrapeEvents, type GrapeStats } from './grape.js'
 export type { GrapeOptions, VerifyFunction } from './grape-options.js'

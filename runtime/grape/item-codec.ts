@@ -1,5 +1,6 @@
 import type { DhtGetOptions, DhtItem, DhtPutOptions } from 'bittorrent-dht'
 import { encodeSignedData } from '../bep44/signed-data.js'
+import { bencodedLength } from './bencode.js'
 import type { VerifyFunction } from './grape-options.js'
 
 /**
@@ -15,7 +16,10 @@ export interface ItemRejection {
 const PAYLOAD_INVALID: ItemRejection = { status: 500, message: 'ERR_GRAPE_PAYLOAD_INVALID' }
 const reject = (message: string): ItemRejection => ({ status: 200, message })
 
-/** Largest value, in bytes, a DHT put accepts (bittorrent-dht requires `v.length < 1000`). */
+/**
+ * Largest value, in bytes, a DHT put accepts (bittorrent-dht requires `v.length < 1000`): a string's
+ * UTF-8 bytes, or the bencoded length of a number, list or dictionary.
+ */
 export const MAX_VALUE_BYTES = 999
 /** Largest salt, in bytes (BEP 44). */
 export const MAX_SALT_BYTES = 64
@@ -63,8 +67,10 @@ export function decodePut(data: unknown, verify: VerifyFunction | null): DhtPutO
     // The reference bencodes a JSON number, list or dictionary as it is (and reads it back as
     // text); bittorrent-dht refuses what it cannot encode, with its own message.
     if (k || v === null || typeof v === 'boolean') return PAYLOAD_INVALID
-    const length = (v as { length?: unknown }).length
-    if (typeof length === 'number' && length >= 1000) return reject('v must be less than 1000 bytes in put()')
+    // bittorrent-dht checks only `v.length`: none for a dictionary, the item count for a list.
+    // The limit holds for what is stored, whatever the type: the value bencoded.
+    if (bencodedLength(v, MAX_VALUE_BYTES) > MAX_VALUE_BYTES)
+      return reject('v must be less than 1000 bytes in put()')
     return { v: v as DhtPutOptions['v'] }
   }
   if (Buffer.byteLength(v) > MAX_VALUE_BYTES) return reject('v must be less than 1000 bytes in put()')

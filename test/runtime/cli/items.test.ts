@@ -290,6 +290,15 @@ describe('bad input: a message naming the problem, a non-zero exit, nothing sent
     })
   })
 
+  it('put -m with a key path that is a directory says so, instead of asking for grenache-keygen', async () => {
+    mkdirSync(join(home.home, '.grenache-cli', 'key'), { recursive: true })
+    const put = await runCli('grenache-put', ['-m', 'v'], { env: env() })
+    expect(put).toMatchObject({
+      code: 1,
+      stderr: `grenache-put: error: ${join(home.home, '.grenache-cli', 'key')} is a directory, not a key file.\n`,
+    })
+  })
+
   it('a Grape that is down is reported as such, never as "not found" or an empty answer', async () => {
     const down = { HOME: home.home, GRENACHE_GRAPE: `127.0.0.1:${await freePort()}` }
     for (const [bin, args] of [

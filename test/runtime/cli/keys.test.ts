@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
@@ -143,6 +143,27 @@ describe('readSigner', () => {
     await writeKeys(SECRET, PUBLIC)
     await rm(keyPaths(home).pub)
     expect(await failure(readSigner(home))).toMatch(/grenache-keygen/)
+  })
+
+  it.each([
+    ['key', 'without key.pub'],
+    ['key', 'with key.pub'],
+    ['key.pub', 'with key'],
+  ])('says that %s is a directory (%s), instead of asking for grenache-keygen', async (name, other) => {
+    const paths = keyPaths(home)
+    await mkdir(join(paths.dir, name), { recursive: true })
+    if (other !== 'without key.pub') await writeFile(name === 'key' ? paths.pub : paths.key, PUBLIC)
+    expect(await failure(readSigner(home))).toBe(`${join(paths.dir, name)} is a directory, not a key file`)
+    expect(await failure(generateKeyFiles(home, true))).toBe(
+      `${join(paths.dir, name)} is a directory, not a key file`,
+    )
+  })
+
+  it('names the path when ~/.grenache-cli is a file', async () => {
+    await writeFile(keyPaths(home).dir, '')
+    expect(await failure(readSigner(home))).toBe(
+      `cannot read ${keyPaths(home).key}: a folder on its path is a file`,
+    )
   })
 
   it('rejects a key.pub that is not the public key of key', async () => {

@@ -94,6 +94,25 @@ describe('Grape', () => {
     })
   })
 
+  describe('values', () => {
+    it('refuses a dictionary whose encoding passes 999 bytes, so no Grape stores or serves it', async () => {
+      const net = await createTestnet(2)
+      try {
+        const [first, second] = net.urls as [string, string]
+        expect(await post(first, 'put', { v: { a: 'x'.repeat(7000) } })).toEqual({
+          status: 200,
+          body: '"v must be less than 1000 bytes in put()"',
+        })
+        const put = await post(first, 'put', { v: { a: 'x'.repeat(990) } })
+        expect(put.status).toBe(200)
+        const read = await post(second, 'get', JSON.parse(put.body))
+        expect(JSON.parse(read.body).v).toEqual({ a: { type: 'Buffer', data: Array(990).fill(120) } })
+      } finally {
+        await net.close()
+      }
+    })
+  })
+
   describe('in a testnet', () => {
     let net: Testnet
     beforeAll(async () => {

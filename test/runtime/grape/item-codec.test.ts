@@ -152,6 +152,25 @@ describe('decodePut()', () => {
       expect(decodePut({ v }, null)).toEqual(invalid('v must be less than 1000 bytes in put()'))
     })
 
+    it('holds a number, list or dictionary to its bencoded length: under 1000 bytes', () => {
+      // The value: stored whole, and read back as 28 KB of JSON through another Grape.
+      expect(decodePut({ v: { a: 'x'.repeat(7000) } }, null)).toEqual(
+        invalid('v must be less than 1000 bytes in put()'),
+      )
+      // 400 items (the reference counts items: under 1000), 1602 bytes encoded.
+      expect(decodePut({ v: Array(400).fill('ab') }, null)).toEqual(
+        invalid('v must be less than 1000 bytes in put()'),
+      )
+      // d1:a990:…e is 999 bytes, d1:a991:…e 1000.
+      expect(decodePut({ v: { a: 'x'.repeat(990) } }, null)).toEqual({ v: { a: 'x'.repeat(990) } })
+      expect(decodePut({ v: { a: 'x'.repeat(991) } }, null)).toEqual(
+        invalid('v must be less than 1000 bytes in put()'),
+      )
+      expect(decodePut({ v: { a: 'é'.repeat(496) } }, null)).toEqual(
+        invalid('v must be less than 1000 bytes in put()'),
+      )
+    })
+
     it('applies to mutable values too', () => {
       expect(decodePut({ v: 'é'.repeat(500), k: K, sig: SIG1, seq: 1 }, null)).toEqual(
         invalid('v must be less than 1000 bytes in put()'),
