@@ -75,7 +75,7 @@ export class Carousel<K, L, P> {
   /** Before a delta changes `key`: keep its value at the cut, if a cycle runs. */
   beforeChange(key: K): void {
     if (this.cycle !== 0 && !this.#shadow.has(key)) {
-      this.#shadow.set(key, this.#o.store.leaves.get(key) ?? ABSENT)
+      this.#shadow.set(key, this.#o.store.get(key) ?? ABSENT)
     }
   }
 
@@ -194,7 +194,7 @@ export class Carousel<K, L, P> {
     while (this.#index < this.#keys.length) {
       const key = this.#keys[this.#index] as K
       const shadowed = this.#shadow.get(key)
-      const leaf = shadowed === undefined ? store.leaves.get(key) : shadowed
+      const leaf = shadowed === undefined ? store.get(key) : shadowed
       if (leaf === ABSENT || leaf === undefined) {
         this.#index++
         continue

@@ -1,27 +1,34 @@
 import type { ByteReader } from '../state/byte-reader.js'
 import type { StateCodec } from '../state/types.js'
+import type { LeafStore } from './leaf-store.js'
 import { readSnapshotPartHeader, SNAPSHOT_LAST } from './packet.js'
-import { decodeHashedSnapshot, type HashedEntry } from './snapshot-entries.js'
+import { decodeHashedSnapshot } from './snapshot-entries.js'
 
 /**
  * One snapshot cut being collected by a joining replica: the parts of one carousel cycle (all cut
- * at the same seq), which are missing, and when it is complete.
+ * at the same seq), filled into a fresh store as they come (so completing the cut costs nothing
+ * more), which parts are missing, and when it is complete.
  */
-export class SnapshotCollector<K, L> {
+export class SnapshotCollector<K, L, P> {
   readonly cycle: number
   readonly cut: number
   readonly leaves: number
   readonly digest: number
-  readonly #parts = new Map<number, Array<HashedEntry<K, L>>>()
+  /** The leaves of the parts received so far. */
+  readonly store: LeafStore<K, L, P>
+  readonly #parts = new Set<number>()
   #last: number | undefined
   #max = -1
-  #entries = 0
 
-  constructor(header: { cycle: number; cut: number; leaves: number; digest: number }) {
+  constructor(
+    header: { cycle: number; cut: number; leaves: number; digest: number },
+    store: LeafStore<K, L, P>,
+  ) {
     this.cycle = header.cycle
     this.cut = header.cut
     this.leaves = header.leaves
     this.digest = header.digest
+    this.store = store
   }
 
   /** Whether the part belongs to this cut (same cycle, cut, totals). */
@@ -34,19 +41,21 @@ export class SnapshotCollector<K, L> {
     )
   }
 
-  /** Adds a part; false when it makes the cut inconsistent (more leaves than announced). */
-  add(index: number, last: boolean, entries: Array<HashedEntry<K, L>>): boolean {
-    if (this.#parts.has(index)) return true
+  /** Whether part `index` is still wanted. */
+  wants(index: number): boolean {
+    return !this.#parts.has(index) && (this.#last === undefined || index <= this.#last)
+  }
+
+  /** Marks part `index` received; false when it makes the cut inconsistent. */
+  add(index: number, last: boolean): boolean {
     if (last) {
       if (this.#last !== undefined && this.#last !== index) return false
+      if (index < this.#max) return false
       this.#last = index
     }
-    if (this.#last !== undefined && index > this.#last) return false
-    this.#entries += entries.length
-    if (this.#entries > this.leaves) return false
-    this.#parts.set(index, entries)
+    this.#parts.add(index)
     if (index > this.#max) this.#max = index
-    return true
+    return this.store.size <= this.leaves
   }
 
   get complete(): boolean {
@@ -64,16 +73,13 @@ export class SnapshotCollector<K, L> {
     if (tail && this.#last === undefined) for (let i = this.#max + 1; i <= this.#max + 8; i++) out.push(i)
     return out
   }
-
-  /** Every entry, part by part. */
-  *entries(): Generator<HashedEntry<K, L>> {
-    for (let i = 0; i <= (this.#last ?? -1); i++) yield* this.#parts.get(i) ?? []
-  }
 }
 
-export interface CarouselJoinHooks<K, L> {
-  /** A whole cut is here: install it. */
-  install(cut: number, entries: Iterable<HashedEntry<K, L>>, leaves: number, digest: number): void
+export interface CarouselJoinHooks<K, L, P> {
+  /** A whole cut is here, in `store`: install it. */
+  install(cut: number, store: LeafStore<K, L, P>, leaves: number, digest: number): void
+  /** A fresh store to fill a cut into. */
+  store(): LeafStore<K, L, P>
   /** Ask the publisher for these parts of `cycle`. */
   nack(cut: number, cycle: number, parts: number[]): void
 }
@@ -83,41 +89,53 @@ export interface CarouselJoinHooks<K, L> {
  * the parts missed before are NACKed), asks again for what is missing on every tick and when a
  * heartbeat says the cycle moved on, and hands the complete cut over.
  */
-export class CarouselJoin<K, L> {
+export class CarouselJoin<K, L, P> {
   readonly #codec: StateCodec<K, L, unknown>
-  readonly #hooks: CarouselJoinHooks<K, L>
-  #collector: SnapshotCollector<K, L> | undefined
+  readonly #hooks: CarouselJoinHooks<K, L, P>
+  #collector: SnapshotCollector<K, L, P> | undefined
+  /** Parts asked for since the last tick: a part's arrival does not ask for them again. */
+  readonly #asked = new Set<number>()
 
-  constructor(codec: StateCodec<K, L, unknown>, hooks: CarouselJoinHooks<K, L>) {
+  constructor(codec: StateCodec<K, L, unknown>, hooks: CarouselJoinHooks<K, L, P>) {
     this.#codec = codec
     this.#hooks = hooks
   }
 
   reset(): void {
     this.#collector = undefined
+    this.#asked.clear()
   }
 
   /** One SNAPSHOT part, its header at `r`; throws `ERR_DECODE` for a broken one. */
   part(r: ByteReader, cut: number, retransmit: boolean): void {
     const part = readSnapshotPartHeader(r)
-    const snapshot = decodeHashedSnapshot(this.#codec, r)
-    if (snapshot.seq !== cut) r.fail(`a snapshot part says seq ${snapshot.seq} in a cut at ${cut}`)
     const header = { cycle: part.cycle, cut, leaves: part.leaves, digest: part.digest }
     // A new cycle replaces an unfinished one only from its first part (a late retransmit never does).
     if (!this.#collector || (!this.#collector.matches(header) && !retransmit && part.part === 0)) {
-      this.#collector = new SnapshotCollector(header)
+      this.#collector = new SnapshotCollector(header, this.#hooks.store())
+      this.#asked.clear()
     }
     const collector = this.#collector
-    if (!collector.matches(header)) return
-    if (!collector.add(part.part, (part.flags & SNAPSHOT_LAST) !== 0, snapshot.entries)) {
+    if (!collector.matches(header) || !collector.wants(part.part)) return
+    const store = collector.store
+    let duplicate = false
+    const read = decodeHashedSnapshot(this.#codec, r, (key, leaf, hash) => {
+      if (store.has(key)) duplicate = true
+      else store.set(key, leaf, hash)
+    })
+    if (read.seq !== cut) r.fail(`a snapshot part says seq ${read.seq} in a cut at ${cut}`)
+    if (duplicate || !collector.add(part.part, (part.flags & SNAPSHOT_LAST) !== 0)) {
       this.#collector = undefined
       return
     }
-    const missing = collector.missing(false)
-    if (missing.length > 0 && !retransmit) this.#hooks.nack(collector.cut, collector.cycle, missing)
+    const missing = collector.missing(false).filter((index) => !this.#asked.has(index))
+    if (missing.length > 0) {
+      for (const index of missing) this.#asked.add(index)
+      this.#hooks.nack(collector.cut, collector.cycle, missing)
+    }
     if (collector.complete) {
       this.#collector = undefined
-      this.#hooks.install(collector.cut, collector.entries(), collector.leaves, collector.digest)
+      this.#hooks.install(collector.cut, collector.store, collector.leaves, collector.digest)
     }
   }
 
@@ -126,8 +144,9 @@ export class CarouselJoin<K, L> {
     if (this.#collector && cycle !== this.#collector.cycle) this.#askMissing()
   }
 
-  /** Every heartbeat interval while joining. */
+  /** Every heartbeat interval while joining: what is still missing is asked for again. */
   tick(): void {
+    this.#asked.clear()
     if (this.#collector) this.#askMissing()
   }
 
@@ -140,6 +159,7 @@ export class CarouselJoin<K, L> {
     const collector = this.#collector
     if (!collector) return
     const missing = collector.missing(true)
+    for (const index of missing) this.#asked.add(index)
     if (missing.length > 0) this.#hooks.nack(collector.cut, collector.cycle, missing)
   }
 }

@@ -8,8 +8,10 @@ import type { Delta, StateCodec } from '../state/types.js'
  * never mutated in place.
  */
 export class LeafStore<K, L, P> {
-  readonly leaves = new Map<K, L>()
-  readonly #hashes = new Map<K, number>()
+  #leaves = new Map<K, L>()
+  #hashes = new Map<K, number>()
+  /** The leaves, read-only; the same object for the store's whole life, even across `swap()`. */
+  readonly leaves: ReadonlyMap<K, L> = new LeavesView(() => this.#leaves)
   readonly #codec: StateCodec<K, L, P>
   readonly #scratch: ByteWriter
   #digest = 0
@@ -24,7 +26,7 @@ export class LeafStore<K, L, P> {
   }
 
   get size(): number {
-    return this.leaves.size
+    return this.#leaves.size
   }
 
   /**
@@ -35,13 +37,13 @@ export class LeafStore<K, L, P> {
   apply(delta: Delta<K, L, P>, encoded?: { bytes: Uint8Array; start: number; end: number }): L | undefined {
     switch (delta.op) {
       case 'upsert': {
-        const before = this.leaves.get(delta.key)
+        const before = this.#leaves.get(delta.key)
         const hash = encoded ? fnv1a(encoded.bytes, encoded.end, encoded.start) : undefined
         this.#set(delta.key, delta.leaf, hash)
         return before
       }
       case 'patch': {
-        const before = this.leaves.get(delta.key)
+        const before = this.#leaves.get(delta.key)
         if (before === undefined) return undefined
         const next = { ...before } as Record<string, unknown>
         for (const name in delta.fields) {
@@ -53,9 +55,9 @@ export class LeafStore<K, L, P> {
         return before
       }
       case 'delete': {
-        const before = this.leaves.get(delta.key)
+        const before = this.#leaves.get(delta.key)
         if (before === undefined) return undefined
-        this.leaves.delete(delta.key)
+        this.#leaves.delete(delta.key)
         this.#digest = (this.#digest - (this.#hashes.get(delta.key) ?? 0)) | 0
         this.#hashes.delete(delta.key)
         return before
@@ -71,23 +73,33 @@ export class LeafStore<K, L, P> {
     this.#set(key, leaf, hash)
   }
 
+  /** The leaf at `key`. */
+  get(key: K): L | undefined {
+    return this.#leaves.get(key)
+  }
+
+  has(key: K): boolean {
+    return this.#leaves.has(key)
+  }
+
   /**
-   * Becomes a copy of `other` (a snapshot just installed there), keeping this store's maps: a
-   * reference to `leaves` taken before stays the replica's. Hashes are copied, not computed again.
+   * Trades contents with `other` (a snapshot cut filled there as its parts came): O(1). `leaves`
+   * stays this store's view, now of the new contents.
    */
-  adopt(other: LeafStore<K, L, P>): void {
-    this.leaves.clear()
-    this.#hashes.clear()
-    const hashes = other.#hashes
-    for (const [key, leaf] of other.leaves) {
-      this.leaves.set(key, leaf)
-      this.#hashes.set(key, hashes.get(key) as number)
-    }
+  swap(other: LeafStore<K, L, P>): void {
+    const leaves = this.#leaves
+    const hashes = this.#hashes
+    const digest = this.#digest
+    this.#leaves = other.#leaves
+    this.#hashes = other.#hashes
     this.#digest = other.#digest
+    other.#leaves = leaves
+    other.#hashes = hashes
+    other.#digest = digest
   }
 
   clear(): void {
-    this.leaves.clear()
+    this.#leaves.clear()
     this.#hashes.clear()
     this.#digest = 0
   }
@@ -104,7 +116,7 @@ export class LeafStore<K, L, P> {
     const old = this.#hashes.get(key)
     this.#digest = (this.#digest - (old ?? 0) + hash) | 0
     this.#hashes.set(key, hash)
-    this.leaves.set(key, leaf)
+    this.#leaves.set(key, leaf)
   }
 }
 
@@ -116,4 +128,45 @@ export function fnv1a(bytes: Uint8Array, end: number, start = 0): number {
     hash = Math.imul(hash, 0x01000193)
   }
   return hash >>> 0
+}
+
+/** A read-only view of whichever map a store holds now. */
+class LeavesView<K, L> implements ReadonlyMap<K, L> {
+  readonly #current: () => Map<K, L>
+
+  constructor(current: () => Map<K, L>) {
+    this.#current = current
+  }
+
+  get size(): number {
+    return this.#current().size
+  }
+
+  get(key: K): L | undefined {
+    return this.#current().get(key)
+  }
+
+  has(key: K): boolean {
+    return this.#current().has(key)
+  }
+
+  forEach(callback: (value: L, key: K, map: ReadonlyMap<K, L>) => void, thisArg?: unknown): void {
+    for (const [key, value] of this.#current()) callback.call(thisArg, value, key, this)
+  }
+
+  entries(): MapIterator<[K, L]> {
+    return this.#current().entries()
+  }
+
+  keys(): MapIterator<K> {
+    return this.#current().keys()
+  }
+
+  values(): MapIterator<L> {
+    return this.#current().values()
+  }
+
+  [Symbol.iterator](): MapIterator<[K, L]> {
+    return this.#current()[Symbol.iterator]()
+  }
 }

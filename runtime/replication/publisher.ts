@@ -133,7 +133,7 @@ export class Publisher<K, L, P = Partial<L>> extends EventEmitter<PublisherEvent
   }
 
   get(key: K): L | undefined {
-    return this.#store.leaves.get(key)
+    return this.#store.get(key)
   }
 
   get stats(): PublisherStats {

@@ -32,7 +32,6 @@ import {
 import type { ReplicaChange, ReplicaEvents, ResyncReason } from './replica-events.js'
 import { type ReplicaOptions, type ResolvedReplicaOptions, resolveReplicaOptions } from './replica-options.js'
 import { type Encoded, Sequencer } from './sequencer.js'
-import type { HashedEntry } from './snapshot-entries.js'
 import { fetchSnapshot, STREAM_TRANSPORTS } from './snapshot-stream.js'
 import { type ReplicaStats, replicaStats, replicaStatsChannel } from './stats.js'
 
@@ -62,7 +61,7 @@ export class Replica<K, L, P = Partial<L>> extends EventEmitter<ReplicaEvents<K,
   #session: { session0: number; session1: number; hex: string } | undefined
   /** The fingerprint to compare packets with, and the session followed (zero before one is known). */
   #ids: FeedIds
-  readonly #carousel: CarouselJoin<K, L>
+  readonly #carousel: CarouselJoin<K, L, P>
   #joinStartedMs = 0
   #joinAttempt = 0
   #streaming = false
@@ -84,8 +83,9 @@ export class Replica<K, L, P = Partial<L>> extends EventEmitter<ReplicaEvents<K,
     this.#store = new LeafStore(codec, new ByteWriter(codec.maxKeyBytes + codec.maxLeafBytes + 16))
     this.#assembler = new FragmentAssembler({ maxBytes: Math.max(codec.maxDeltaBytes + 64, 1 << 20) })
     this.#sockets = new FeedSockets(this.#o.network, (bytes, from) => this.#onDatagram(bytes, from))
-    this.#carousel = new CarouselJoin<K, L>(codec as StateCodec<K, L, unknown>, {
-      install: (cut, entries, leaves, digest) => this.#installCut(cut, entries, leaves, digest),
+    this.#carousel = new CarouselJoin<K, L, P>(codec as StateCodec<K, L, unknown>, {
+      install: (cut, store, leaves, digest) => this.#installCut(cut, store, leaves, digest),
+      store: () => this.#freshStore(),
       nack: (cut, cycle, parts) => {
         if (!this.#publisher) return
         const w = new ByteWriter(Buffer.allocUnsafe(HEADER_BYTES + 8 + parts.length * 4))
@@ -141,11 +141,11 @@ export class Replica<K, L, P = Partial<L>> extends EventEmitter<ReplicaEvents<K,
   }
 
   get(key: K): L | undefined {
-    return this.#store.leaves.get(key)
+    return this.#store.get(key)
   }
 
   has(key: K): boolean {
-    return this.#store.leaves.has(key)
+    return this.#store.has(key)
   }
 
   entries(): IterableIterator<[K, L]> {
@@ -354,18 +354,20 @@ export class Replica<K, L, P = Partial<L>> extends EventEmitter<ReplicaEvents<K,
     this.#streaming = true
     // On a memory network the stream is still TCP, on the publisher's host (127.0.0.1 by default).
     const host = publisher.host === MEMORY_HOST ? '127.0.0.1' : publisher.host
+    const into = this.#freshStore()
     fetchSnapshot({
       codec: this.codec,
       transport,
       address: `${host}:${port}`,
       session: this.#session?.hex ?? '',
       timeoutMs: 10_000,
+      into,
     }).then(
-      ({ snapshot, leaves, digest, bytes }) => {
+      ({ seq, leaves, digest, bytes }) => {
         if (attempt !== this.#joinAttempt || this.#status !== 'joining') return
         this.#streaming = false
         this.#stats.snapshotBytes += bytes
-        this.#installCut(snapshot.seq, snapshot.entries, leaves, digest)
+        this.#installCut(seq, into, leaves, digest)
       },
       () => {
         if (attempt === this.#joinAttempt && this.#status === 'joining') this.#joinByCarousel()
@@ -380,24 +382,23 @@ export class Replica<K, L, P = Partial<L>> extends EventEmitter<ReplicaEvents<K,
   }
 
   /** Installs a complete cut into a fresh store (its count and digest checked), then goes live. */
-  #installCut(
-    cut: number,
-    entries: Iterable<HashedEntry<K, L> | [K, L]>,
-    leaves: number,
-    digest: number,
-  ): void {
-    const fresh = new LeafStore(
-      this.codec,
-      new ByteWriter(this.codec.maxKeyBytes + this.codec.maxLeafBytes + 16),
-    )
-    for (const [key, leaf, hash] of entries as Iterable<[K, L, number?]>) fresh.set(key, leaf, hash)
+  /** An empty store to fill a snapshot cut into. */
+  #freshStore(): LeafStore<K, L, P> {
+    return new LeafStore(this.codec, new ByteWriter(this.codec.maxKeyBytes + this.codec.maxLeafBytes + 16))
+  }
+
+  /**
+   * Installs a complete cut, filled into `fresh` as it came, once its leaf count and digest are
+   * those the publisher announced: the stores trade contents (no copy).
+   */
+  #installCut(cut: number, fresh: LeafStore<K, L, P>, leaves: number, digest: number): void {
     if (fresh.size !== leaves || fresh.digest !== digest >>> 0) {
       this.#stats.resyncs++
       if (this.listenerCount('resync') > 0) this.emit('resync', { reason: 'snapshot', seq: cut })
       this.#joinByCarousel()
       return
     }
-    this.#store.adopt(fresh)
+    this.#store.swap(fresh)
     this.#status = 'live'
     this.#sockets.snapshots(false)
     this.#hello(0)
@@ -513,7 +514,7 @@ export class Replica<K, L, P = Partial<L>> extends EventEmitter<ReplicaEvents<K,
         seq,
         op: delta.op,
         key: delta.op === 'clear' ? undefined : delta.key,
-        leaf: delta.op === 'clear' ? undefined : this.#store.leaves.get(delta.key),
+        leaf: delta.op === 'clear' ? undefined : this.#store.get(delta.key),
         previous,
         delta,
       }

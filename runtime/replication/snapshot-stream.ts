@@ -13,7 +13,8 @@ import { ByteReader } from '../state/byte-reader.js'
 import { ByteWriter } from '../state/byte-writer.js'
 import type { StateCodec } from '../state/types.js'
 import type { TransportKind } from '../transport/types.js'
-import { decodeHashedSnapshot, type HashedEntry } from './snapshot-entries.js'
+import type { LeafStore } from './leaf-store.js'
+import { decodeHashedSnapshot } from './snapshot-entries.js'
 
 /** Transports a snapshot stream can use, with their codes in INFO. */
 export const STREAM_TRANSPORTS: Record<number, TransportKind> = { 1: 'http', 2: 'ws', 3: 'zmq' }
@@ -83,12 +84,9 @@ export async function fetchSnapshot<K, L, P>(options: {
   address: string
   session: string
   timeoutMs: number
-}): Promise<{
-  snapshot: { seq: number; entries: Array<HashedEntry<K, L>> }
-  leaves: number
-  digest: number
-  bytes: number
-}> {
+  /** Where the leaves go (each with its hash). */
+  into: LeafStore<K, L, P>
+}): Promise<{ seq: number; leaves: number; digest: number; bytes: number }> {
   const discovery: Discovery = {
     lookup: async () => [options.address],
     startAnnouncing: async () => undefined,
@@ -122,7 +120,12 @@ export async function fetchSnapshot<K, L, P>(options: {
     }
     const bytes = Buffer.from(answer.data, 'base64')
     const reader = new ByteReader(bytes)
-    const snapshot = decodeHashedSnapshot(options.codec as StateCodec<K, L, unknown>, reader)
+    const into = options.into
+    const snapshot = decodeHashedSnapshot(
+      options.codec as StateCodec<K, L, unknown>,
+      reader,
+      (key, leaf, hash) => into.set(key, leaf, hash),
+    )
     reader.done()
     if (snapshot.seq !== answer.seq) {
       throw new GrenacheError(
@@ -130,7 +133,7 @@ export async function fetchSnapshot<K, L, P>(options: {
         `snapshot from ${options.address}: seq ${snapshot.seq}, said ${answer.seq}`,
       )
     }
-    return { snapshot, leaves: answer.leaves, digest: answer.digest, bytes: bytes.length }
+    return { seq: snapshot.seq, leaves: answer.leaves, digest: answer.digest, bytes: bytes.length }
   } finally {
     await client.close()
   }

@@ -112,7 +112,7 @@ export class WsFeedClient<K, L, P = Partial<L>> extends EventEmitter<WsFeedClien
   }
 
   get(key: K): L | undefined {
-    return this.#store.leaves.get(key)
+    return this.#store.get(key)
   }
 
   has(key: K): boolean {
@@ -283,7 +283,7 @@ export class WsFeedClient<K, L, P = Partial<L>> extends EventEmitter<WsFeedClien
       this.#stats.deltas++
       if (!listening) continue
       const key = delta.op === 'clear' ? undefined : delta.key
-      const leaf = key === undefined ? undefined : this.#store.leaves.get(key)
+      const leaf = key === undefined ? undefined : this.#store.get(key)
       this.emit('change', { seq, op: delta.op, key, leaf, previous, delta })
     }
   }
