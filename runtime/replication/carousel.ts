@@ -45,7 +45,7 @@ export class Carousel<K, L, P> {
   #digest = 0
   readonly #shadow = new Map<K, L | typeof ABSENT>()
   #parts = new Map<number, Buffer[][]>()
-  /** Cycles still wanted: a HELLO asks for the one running (or a new one) and one more. */
+  /** Cycles still wanted: a HELLO asks for the one running, or a new one. */
   #wanted = 0
   #allowance = 0
   #lastTick = 0
@@ -60,12 +60,12 @@ export class Carousel<K, L, P> {
   }
 
   /**
-   * A replica wants a snapshot: start a cycle now if none runs, and run one more after the current
-   * one (a joiner that came in mid-cycle NACKs the parts it missed, or takes the next cycle whole).
+   * A replica wants a snapshot: start a cycle now if none runs. A joiner that came in mid-cycle
+   * NACKs the parts it missed (this cycle's are kept); one that found none coming says HELLO again.
    */
   demand(): void {
     if (this.#closed) return
-    this.#wanted = 2
+    this.#wanted = Math.max(this.#wanted, 1)
     if (this.cycle === 0) {
       this.#start()
       this.#schedule(0)

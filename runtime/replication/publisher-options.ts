@@ -24,7 +24,10 @@ export interface PublisherOptions {
   retransmitBufferBytes?: number
   /** Where retransmits go: the data group (default; every replica that lost them) or the requester. */
   repairTo?: 'group' | 'requester'
-  /** A datagram retransmitted is not sent again for a NACK within this many ms; default 2. */
+  /**
+   * A datagram retransmitted is not sent again for a NACK within this many ms (other replicas'
+   * NACKs of the same loss, which come within `nackDelayMs`); default 1.
+   */
   repairHoldMs?: number
   /** Rate of the snapshot carousel (bytes per second); default 16 MB/s. */
   snapshotBytesPerSecond?: number
@@ -81,7 +84,7 @@ export function resolvePublisherOptions(options: PublisherOptions): ResolvedPubl
       0,
     ),
     repairTo,
-    repairHoldMs: checkOption.integer('repairHoldMs', options.repairHoldMs ?? 2, 0, 60_000),
+    repairHoldMs: checkOption.integer('repairHoldMs', options.repairHoldMs ?? 1, 0, 60_000),
     snapshotBytesPerSecond: checkOption.integer(
       'snapshotBytesPerSecond',
       options.snapshotBytesPerSecond ?? 16 * 1024 * 1024,

@@ -18,7 +18,7 @@ export interface ReplicaOptions {
   host?: string
   /** A hole is NACKed after a random delay of up to this many ms (a hole that fills meanwhile is not); default 1. */
   nackDelayMs?: number
-  /** A NACK not answered is sent again after this many ms (doubling after the third time); default 3. */
+  /** A NACK not answered is sent again after this many ms (doubling after the third time); default 2. */
   nackRetryMs?: number
   /** NACKs for one hole before giving up and resyncing; default 5. */
   nackAttempts?: number
@@ -78,7 +78,7 @@ export function resolveReplicaOptions(options: ReplicaOptions): ResolvedReplicaO
       options.publisher === undefined ? undefined : checkOption.hostPort('publisher', options.publisher),
     host: checkOption.string('host', options.host ?? '127.0.0.1'),
     nackDelayMs: checkOption.integer('nackDelayMs', options.nackDelayMs ?? 1, 0, 10_000),
-    nackRetryMs: checkOption.integer('nackRetryMs', options.nackRetryMs ?? 3, 1, 60_000),
+    nackRetryMs: checkOption.integer('nackRetryMs', options.nackRetryMs ?? 2, 1, 60_000),
     nackAttempts: checkOption.integer('nackAttempts', options.nackAttempts ?? 5, 1, 1000),
     maxBufferedDeltas: checkOption.integer('maxBufferedDeltas', options.maxBufferedDeltas ?? 65_536, 1),
     deadAfterHeartbeats: checkOption.integer(

@@ -63,6 +63,8 @@ export class Replica<K, L, P = Partial<L>> extends EventEmitter<ReplicaEvents<K,
   #ids: FeedIds
   readonly #carousel: CarouselJoin<K, L, P>
   #joinStartedMs = 0
+  /** Whether a carousel part came since the last tick (then no new HELLO is needed to keep it turning). */
+  #partsSinceTick = false
   #joinAttempt = 0
   #streaming = false
   #lastHeardMs = 0
@@ -460,6 +462,7 @@ export class Replica<K, L, P = Partial<L>> extends EventEmitter<ReplicaEvents<K,
         return
       case Kind.SNAPSHOT: {
         if (this.#status !== 'joining') return
+        this.#partsSinceTick = true
         this.#stats.snapshotBytes += end - start
         this.#carousel.part(r, seq, ((bytes[start + 8] as number) & SNAPSHOT_RETRANSMIT) !== 0)
         return
@@ -560,7 +563,8 @@ export class Replica<K, L, P = Partial<L>> extends EventEmitter<ReplicaEvents<K,
     }
     if (this.#status === 'stale') this.#rediscover()
     if (this.#status === 'joining' && !this.#streaming) {
-      this.#hello(HELLO_CAROUSEL)
+      if (!this.#partsSinceTick) this.#hello(HELLO_CAROUSEL)
+      this.#partsSinceTick = false
       this.#carousel.tick()
     } else if (this.#sockets.info?.transport === 'unicast') this.#hello(0)
     if (replicaStatsChannel.hasSubscribers) replicaStatsChannel.publish(this.stats)
