@@ -37,6 +37,8 @@ const FLAGS: readonly Flag[] = [
   flag('maxPayloadBytes', 'check_maxPayloadSize', 'integer', 'largest API body, bytes (default 8192)'),
   flag('lookupCacheMaxAgeMs', 'cache_maxAge', 'integer', 'seen peer answers lookups, ms (default dpa/2)'),
   flag('lookupRefreshMs', 'lookup_refresh', 'integer', 're-ask the DHT after, ms (default 1000)'),
+  flag('allowedOrigins', 'allowed_origins', 'list', "browser origins let in, 'https://a.example,...' or '*'"),
+  flag('allowedHosts', 'allowed_hosts', 'list', "Host names let in besides IPs and localhost, or '*'"),
 ]
 
 function flag(key: OptionKey, names: string, kind: Flag['kind'], help: string, required = false): Flag {

@@ -1,5 +1,6 @@
 import { verifySignature } from '../bep44/ed25519.js'
 import { type Checker, checkOption } from '../util/validate.js'
+import { normaliseHost, normaliseOrigin } from './api-guard.js'
 
 /** Verifies a BEP 44 signature: `(signature, signedBytes, publicKey) => valid`. Must be synchronous. */
 export type VerifyFunction = (signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array) => boolean
@@ -41,6 +42,21 @@ export interface GrapeOptions {
   lookupRefreshMs?: number
   /** Mutable-item signature check: `true` (ed25519, the default), `false` (mutable items refused), or your own. */
   verify?: boolean | VerifyFunction
+  /**
+   * Web origins allowed to call the API from a browser, as a browser writes them
+   * (`'https://dash.example:8443'`; `'null'` for sandboxed pages); `['*']` allows every origin.
+   * A request with any other `Origin` header, or `Sec-Fetch-Site: cross-site` without an allowed
+   * one, is refused with 403 `ERR_GRAPE_ORIGIN` before its body is read (`--allowed_origins`).
+   * Links send no `Origin`. Default `[]`: every browser request is refused (CSRF).
+   */
+  allowedOrigins?: readonly string[]
+  /**
+   * `Host` header names accepted besides IP addresses, `localhost` and `host` (which always are):
+   * `'grape.internal'` (any port) or `'grape.internal:30001'`. A Link that reaches the API by a DNS
+   * name needs that name here. Any other `Host` is refused with 403 `ERR_GRAPE_HOST` (DNS
+   * rebinding); `['*']` turns the check off (`--allowed_hosts`). Default `[]`.
+   */
+  allowedHosts?: readonly string[]
 }
 
 /** `GrapeOptions` with every default filled in. */
@@ -60,6 +76,10 @@ export interface ResolvedGrapeOptions {
   lookupCacheMaxAgeMs: number
   lookupRefreshMs: number
   verify: VerifyFunction | null
+  /** Lower-cased origins, or `['*']`. */
+  allowedOrigins: string[]
+  /** Lower-cased `name` or `name:port` entries, or `['*']`. */
+  allowedHosts: string[]
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000
@@ -96,5 +116,27 @@ export function resolveGrapeOptions(options: GrapeOptions): ResolvedGrapeOptions
     ),
     lookupRefreshMs: check.integer('lookupRefreshMs', options.lookupRefreshMs ?? 1000, 0, DAY_MS),
     verify: verify === true ? verifySignature : verify === false ? null : verify,
+    allowedOrigins: list(check, 'allowedOrigins', options.allowedOrigins, normaliseOrigin, ORIGIN_RULE),
+    allowedHosts: list(check, 'allowedHosts', options.allowedHosts, normaliseHost, HOST_RULE),
   }
+}
+
+const ORIGIN_RULE = 'must be "*", "null" or an origin such as "https://example.com:8443" (no path)'
+const HOST_RULE =
+  'must be "*" or a host name or address with an optional port, such as "grape.internal:30001"'
+
+/** Checks every entry of a list option with `normalise`, naming the entry that fails. */
+function list(
+  check: Checker,
+  name: string,
+  value: unknown,
+  normalise: (entry: string) => string | undefined,
+  rule: string,
+): string[] {
+  if (value === undefined) return []
+  if (!Array.isArray(value)) check.fail(name, 'must be an array of strings', value)
+  return value.map((entry: unknown, i) => {
+    const normalised = typeof entry === 'string' ? normalise(entry) : undefined
+    return normalised ?? check.fail(`${name}[${i}]`, rule, entry)
+  })
 }

@@ -3,6 +3,7 @@ import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { debuglog } from 'node:util'
 import { GrenacheError, toGrenacheError } from '../errors.js'
+import { createApiGuard } from './api-guard.js'
 import { DhtNode } from './dht-node.js'
 import { type GrapeOptions, type ResolvedGrapeOptions, resolveGrapeOptions } from './grape-options.js'
 import { createHandlers } from './handlers.js'
@@ -37,8 +38,8 @@ export interface GrapeAddress {
 }
 
 /**
- * What the Grape's DHT socket refused since the Grape was built. Each refusal is also a `warning`
- * (`ERR_DECODE`, or `ERR_INTERNAL` for a handler error).
+ * What the Grape's DHT socket and HTTP API refused since the Grape was built. Each refusal is also a
+ * `warning` (`ERR_DECODE`, `ERR_INTERNAL` for a handler error, `ERR_GRAPE_REJECTED` for the API).
  */
 export interface GrapeStats {
   /** Malformed DHT queries, answered with a KRPC error: 203, or 205 for a value past 1000 bytes. */
@@ -47,6 +48,11 @@ export interface GrapeStats {
   dhtMessagesDropped: number
   /** Well-formed DHT messages that still made the DHT throw; caught, and a query answered 202. */
   dhtHandlerErrors: number
+  /**
+   * API requests refused with 403 before their body was read: an `Origin` not in `allowedOrigins`
+   * or a cross-site browser request (`ERR_GRAPE_ORIGIN`), a `Host` not allowed (`ERR_GRAPE_HOST`).
+   */
+  apiRequestsRefused: number
 }
 
 /**
@@ -63,6 +69,7 @@ export class Grape extends EventEmitter<GrapeEvents> {
   #starting: Promise<GrapeAddress> | undefined
   #attempt: Promise<unknown> | undefined
   #closing: Promise<void> | undefined
+  #apiRequestsRefused = 0
 
   constructor(options: GrapeOptions) {
     super()
@@ -88,6 +95,7 @@ export class Grape extends EventEmitter<GrapeEvents> {
       dhtQueriesRefused: guard?.queriesRefused ?? 0,
       dhtMessagesDropped: guard?.messagesDropped ?? 0,
       dhtHandlerErrors: guard?.handlerErrors ?? 0,
+      apiRequestsRefused: this.#apiRequestsRefused,
     }
   }
 
@@ -127,6 +135,14 @@ export class Grape extends EventEmitter<GrapeEvents> {
         onRefreshError: (err) => debug('background lookup failed: %s', (err as Error)?.message),
       }),
       onError: (err) => this.#warn(err, 'API handler'),
+      guard: createApiGuard(options),
+      onRefused: ({ code, message }) => {
+        this.#apiRequestsRefused++
+        this.#warn(
+          new GrenacheError('ERR_GRAPE_REJECTED', `API request refused with 403 ${code}: ${message}`),
+          'API',
+        )
+      },
     })
     this.#server = server
     server.listen(options.apiPort, options.host)

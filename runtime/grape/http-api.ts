@@ -1,4 +1,11 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import {
+  createServer,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http'
+import type { ApiRefusal } from './api-guard.js'
 import type { Answer, Handlers, Operation } from './handlers.js'
 
 const OPERATIONS = new Set<string>(['announce', 'lookup', 'put', 'get'])
@@ -36,12 +43,17 @@ export interface ApiServerOptions {
   maxPayloadBytes: number
   /** A handler threw (a bug): the request got a 500 and the server keeps serving. */
   onError(error: unknown): void
+  /** Judges a request's headers before its body is read (see `createApiGuard`); none: all pass. */
+  guard?: (headers: IncomingHttpHeaders) => ApiRefusal | undefined
+  /** A request was refused by `guard`: it got a 403 and its connection was closed. */
+  onRefused?: (refusal: ApiRefusal) => void
 }
 
 /**
  * The Grape's HTTP API: `POST /<op>` with `{rid, data}`. Statuses and bodies are the reference's:
  * 413 `ERR_GRAPE_PAYLOAD_SIZE` and 500 `ERR_GRAPE_PAYLOAD_INVALID` as plain text, everything else
- * from the handler. Method, headers and `rid` are ignored, as by the reference.
+ * from the handler. Method and `rid` are ignored, as by the reference. Headers are ignored too, except
+ * by `guard`: a refused request gets 403 with the text `<code>: <why>` and is never dispatched.
  */
 export function createApiServer(options: ApiServerOptions): Server {
   const { handlers, maxPayloadBytes } = options
@@ -83,7 +95,18 @@ export function createApiServer(options: ApiServerOptions): Server {
     answer(res, { status: 413, body: 'ERR_GRAPE_PAYLOAD_SIZE' })
   }
 
+  const refuse = (res: ServerResponse, refusal: ApiRefusal): void => {
+    options.onRefused?.(refusal)
+    // The body is never read, and a browser has no business keeping the connection.
+    res.setHeader('Connection', 'close')
+    res.setHeader('Content-Type', 'text/plain; charset=utf-8')
+    res.setHeader('X-Content-Type-Options', 'nosniff')
+    answer(res, { status: 403, body: `${refusal.code}: ${refusal.message}` })
+  }
+
   const server = createServer({ headersTimeout: 10_000, requestTimeout: 30_000 }, (req, res) => {
+    const refusal = options.guard?.(req.headers)
+    if (refusal) return refuse(res, refusal)
     const declared = Number(req.headers['content-length'])
     if (declared > maxPayloadBytes) return tooLarge(res)
     const chunks: Buffer[] = []

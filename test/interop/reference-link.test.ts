@@ -212,3 +212,34 @@ describe('grenache-nodejs-link 1.0.2 against our Grapes', () => {
     })
   })
 })
+
+describe('grenache-nodejs-link 1.0.2 against Grapes that refuse browsers (Origin and Host checks)', () => {
+  let net: Testnet
+  const links: ReferenceLink[] = []
+  beforeAll(async () => {
+    net = await createTestnet(2, {
+      allowedOrigins: ['https://dash.example'],
+      allowedHosts: ['grape.internal'],
+    })
+  })
+  afterAll(async () => {
+    for (const link of links) link.stop()
+    await net?.close()
+  })
+
+  it('announces and looks up by http://127.0.0.1 and http://localhost, and no request is refused', async () => {
+    const [first, second] = net.grapes.map((grape) => grape.address.apiPort) as [number, number]
+    const byAddress = referenceLink(`http://127.0.0.1:${first}`)
+    const byName = referenceLink(`http://localhost:${second}`)
+    links.push(byAddress, byName)
+    await expect(result((cb) => byName.announce('ref-link:guarded', 4120, {}, cb))).resolves.toBe(1)
+    await expect(result((cb) => byAddress.lookup('ref-link:guarded', {}, cb))).resolves.toEqual([
+      '127.0.0.1:4120',
+    ])
+    await expect(result((cb) => byAddress.announce('ref-link:guarded-2', 4121, {}, cb))).resolves.toBe(1)
+    await expect(result((cb) => byName.lookup('ref-link:guarded-2', {}, cb))).resolves.toEqual([
+      '127.0.0.1:4121',
+    ])
+    expect(net.grapes.map((grape) => grape.stats.apiRequestsRefused)).toEqual([0, 0])
+  })
+})

@@ -95,7 +95,8 @@ describe('our Grape API under bad input', () => {
   }
 
   beforeAll(async () => {
-    net = await createTestnet(2)
+    // The raw requests below say `Host: grape`: a DNS name, accepted only when allowed.
+    net = await createTestnet(2, { allowedHosts: ['grape'] })
     for (const grape of net.grapes) grape.on('warning', (err) => warnings.push(err))
     url = net.urls[0] as string
     port = net.grapes[0]?.address.apiPort as number

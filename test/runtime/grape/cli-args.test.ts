@@ -21,6 +21,8 @@ function run(argv: string[]) {
   return result.options
 }
 
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+
 function errorOf(argv: string[]): string {
   const result = parseGrapeArgs(argv)
   if (result.kind !== 'error') throw new Error(`expected error, got ${JSON.stringify(result)}`)
@@ -43,6 +45,21 @@ describe('parseGrapeArgs()', () => {
       [['--dnl', '--dht_nodeLiveness'], '90000', 'dhtNodeLivenessMs', 90000],
       [['--check_maxPayloadSize'], '4096', 'maxPayloadBytes', 4096],
       [['--lookup_refresh'], '0', 'lookupRefreshMs', 0],
+      [
+        ['--allowed_origins'],
+        'https://a.example, http://b.example:8080',
+        'allowedOrigins',
+        ['https://a.example', 'http://b.example:8080'],
+      ],
+      [['--allowed_origins'], '*', 'allowedOrigins', ['*']],
+      [
+        ['--allowed_hosts'],
+        'grape.internal,grape.internal:30001',
+        'allowedHosts',
+        ['grape.internal', 'grape.internal:30001'],
+      ],
+      [['--allowed_hosts'], '*', 'allowedHosts', ['*']],
+      [['--allowed_hosts'], '', 'allowedHosts', []],
     ]
     for (const [names, text, key, expected] of cases) {
       for (const name of names) {
@@ -123,6 +140,8 @@ describe('parseGrapeArgs()', () => {
           expect(text).toContain(flag)
         }
         expect(text).toContain('--lookup_refresh')
+        expect(text).toContain('--allowed_origins <list>')
+        expect(text).toContain('--allowed_hosts <list>')
         expect(text).toContain('grape: api http://')
       },
     )
@@ -199,6 +218,15 @@ describe('parseGrapeArgs()', () => {
       ['--dht_host', '', '--dht_host must be a non-empty string, got ""'],
     ])('%s=%s is rejected, naming the flag and the rule', (flag, value, message) => {
       expect(errorOf([...requiredWithout(flag), `${flag}=${value}`])).toBe(message)
+    })
+
+    it.each([
+      ['--allowed_origins', 'https://a.example,a.example', 'item 2 must be "*", "null" or an origin'],
+      ['--allowed_origins', 'https://a.example/app', 'item 1 must be "*", "null" or an origin'],
+      ['--allowed_hosts', 'http://grape.internal', 'item 1 must be "*" or a host name or address'],
+      ['--allowed_hosts', 'grape:70000', 'item 1 must be "*" or a host name or address'],
+    ])('%s %s is rejected, naming the bad item', (flag, list, message) => {
+      expect(errorOf([...REQUIRED, flag, list])).toMatch(new RegExp(`^${flag} ${escapeRegExp(message)}`))
     })
 
     it.each([

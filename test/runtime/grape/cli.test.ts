@@ -126,6 +126,14 @@ describe('grape (the built binary)', () => {
       [['--dp', '0', '--aph', '0', '--bn', 'nowhere'], '--bn/--bootstrap item 1 must be "host:port"'],
       [['--dp', '0', '--aph', '0'], 'missing required flag --bn/--bootstrap'],
       [['--dp', '0', '--aph', '0', '--bn', '', 'extra'], 'unexpected argument "extra"'],
+      [
+        ['--dp', '0', '--aph', '0', '--bn', '', '--allowed_hosts', 'http://grape.internal'],
+        '--allowed_hosts item 1 must be "*" or a host name or address',
+      ],
+      [
+        ['--dp', '0', '--aph', '0', '--bn', '', '--allowed_origins', 'evil.example'],
+        '--allowed_origins item 1 must be "*", "null" or an origin',
+      ],
     ])('%j exits 2 with a message on stderr', async (args, message) => {
       const proc = grape(args)
       expect(await exited(proc)).toEqual({ code: 2, signal: null })

@@ -292,6 +292,7 @@ describe('DhtGuard', () => {
         dhtQueriesRefused: refused,
         dhtMessagesDropped: dropped,
         dhtHandlerErrors: 0,
+        apiRequestsRefused: 0,
       })
       expect({ refused, dropped, passed: QUERY_BUDGET - refused - dropped }).toEqual({
         refused: expect.toSatisfy((n: number) => n > QUERY_BUDGET / 4),

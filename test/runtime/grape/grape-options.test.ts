@@ -38,6 +38,8 @@ describe('resolveGrapeOptions()', () => {
       lookupCacheMaxAgeMs: 60_000,
       lookupRefreshMs: 1000,
       verify: verifySignature,
+      allowedOrigins: [],
+      allowedHosts: [],
     })
   })
 
@@ -58,6 +60,8 @@ describe('resolveGrapeOptions()', () => {
       lookupCacheMaxAgeMs: 100,
       lookupRefreshMs: 0,
       verify,
+      allowedOrigins: ['https://dash.example:8443', 'null'],
+      allowedHosts: ['grape.internal', 'grape.internal:30001', '[::1]:30001'],
     }
     expect(resolveGrapeOptions(options)).toEqual({ ...options, selfAnnounce: true })
   })
@@ -85,6 +89,63 @@ describe('resolveGrapeOptions()', () => {
       expect(resolveGrapeOptions({ apiPort: 0, verify: true }).verify).toBe(verifySignature)
       expect(resolveGrapeOptions({ apiPort: 0, verify: false }).verify).toBeNull()
       expect(resolveGrapeOptions({ apiPort: 0, verify: own }).verify).toBe(own)
+    })
+  })
+
+  describe('allowedOrigins', () => {
+    it('keeps origins as a browser writes them: lower case, no trailing slash, no default port', () => {
+      expect(
+        resolveGrapeOptions({
+          apiPort: 0,
+          allowedOrigins: ['HTTPS://Dash.Example/', 'http://a.example:80', 'http://[::1]:8080', '*', 'null'],
+        }).allowedOrigins,
+      ).toEqual(['https://dash.example', 'http://a.example', 'http://[::1]:8080', '*', 'null'])
+    })
+
+    it.each([
+      [['https://dash.example/app'], 0],
+      [['https://dash.example', 'dash.example'], 1],
+      [['https://dash.example?x=1'], 0],
+      [['https://user:pw@dash.example'], 0],
+      [['file:///tmp/x.html'], 0],
+      [[''], 0],
+      [[42], 0],
+    ])('rejects %j naming the bad entry and the rule', (allowedOrigins, index) => {
+      const err = thrown(() => resolveWith({ allowedOrigins }))
+      expect(err.code).toBe('ERR_INVALID_OPTION')
+      expect(err.message).toMatch(
+        new RegExp(`^options\\.allowedOrigins\\[${index}\\] must be "\\*", "null" or an origin`),
+      )
+    })
+
+    it('rejects a value that is not an array', () => {
+      const err = thrown(() => resolveWith({ allowedOrigins: '*' }))
+      expect(err.message).toBe('options.allowedOrigins must be an array of strings, got "*"')
+    })
+  })
+
+  describe('allowedHosts', () => {
+    it('keeps names and addresses lower-cased, with or without a port', () => {
+      expect(
+        resolveGrapeOptions({ apiPort: 0, allowedHosts: ['Grape.Internal', 'grape:30001', '[::1]:1', '*'] })
+          .allowedHosts,
+      ).toEqual(['grape.internal', 'grape:30001', '[::1]:1', '*'])
+    })
+
+    it.each([
+      [['http://grape.internal'], 0],
+      [['grape.internal', 'grape.internal/x'], 1],
+      [['grape.internal:65536'], 0],
+      [['grape.internal:'], 0],
+      [['::1'], 0],
+      [['[nope]'], 0],
+      [[' grape'], 0],
+      [[''], 0],
+      [[null], 0],
+    ])('rejects %j naming the bad entry and the rule', (allowedHosts, index) => {
+      const err = thrown(() => resolveWith({ allowedHosts }))
+      expect(err.code).toBe('ERR_INVALID_OPTION')
+      expect(err.message).toMatch(new RegExp(`^options\\.allowedHosts\\[${index}\\] must be "\\*" or a host`))
     })
   })
 

@@ -1,4 +1,5 @@
 import { once } from 'node:events'
+import { request } from 'node:http'
 import { createServer } from 'node:net'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { GrenacheError } from '../../../runtime/errors.js'
@@ -14,6 +15,29 @@ async function post(url: string, op: string, data: unknown): Promise<{ status: n
     headers: { connection: 'close' },
   })
   return { status: response.status, body: await response.text() }
+}
+
+/** A POST with the headers given (fetch would set Host itself), as a browser or a script sends it. */
+function postWith(
+  url: string,
+  op: string,
+  body: string,
+  headers: Record<string, string>,
+): Promise<{ status: number; body: string }> {
+  const { hostname, port } = new URL(url)
+  return new Promise((resolve, reject) => {
+    const req = request(
+      { host: hostname, port, path: `/${op}`, method: 'POST', headers, agent: false },
+      (res) => {
+        const chunks: Buffer[] = []
+        res.on('data', (chunk: Buffer) => chunks.push(chunk))
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }))
+        res.on('error', reject)
+      },
+    )
+    req.on('error', reject)
+    req.end(body)
+  })
 }
 
 describe('Grape', () => {
@@ -158,6 +182,87 @@ describe('Grape', () => {
       await link.announce('through-link', 4204)
       await expect(link.lookup('through-link')).resolves.toEqual(['127.0.0.1:4204'])
       await link.close()
+    })
+  })
+
+  describe('requests from browsers (CSRF, DNS rebinding)', () => {
+    let net: Testnet
+    const warnings: GrenacheError[] = []
+    beforeAll(async () => {
+      net = await createTestnet(2)
+      net.grapes[0]?.on('warning', (warning) => warnings.push(warning))
+    })
+    afterAll(async () => {
+      await net.close()
+    })
+
+    it('refuses a text/plain announce from a web page with 403, announces nothing, counts it and warns', async () => {
+      const [grape, other] = net.grapes as [Grape, Grape]
+      const [url] = net.urls as [string]
+      const { port } = new URL(url)
+      const stored: unknown[] = []
+      other.on('announce', (...args) => stored.push(args))
+      const page = { origin: 'http://evil.example', 'content-type': 'text/plain;charset=UTF-8' }
+      const body = JSON.stringify({ rid: 'x', data: ['browser:svc', 4400] })
+      const attempts = [
+        { ...page, host: `127.0.0.1:${port}` },
+        { ...page, host: `evil.example:${port}` },
+        { host: `evil.example:${port}`, 'content-type': 'text/plain' },
+        { host: `127.0.0.1:${port}`, 'sec-fetch-site': 'cross-site' },
+      ]
+      const refused = grape.stats.apiRequestsRefused
+      for (const headers of attempts) {
+        const reply = await postWith(url, 'announce', body, headers)
+        expect(reply.status, JSON.stringify(headers)).toBe(403)
+        expect(reply.body).toMatch(/^ERR_GRAPE_(ORIGIN|HOST): /)
+      }
+      expect(grape.stats.apiRequestsRefused).toBe(refused + attempts.length)
+      expect(warnings.slice(-attempts.length).map((w) => w.code)).toEqual(
+        attempts.map(() => 'ERR_GRAPE_REJECTED'),
+      )
+      expect(warnings.at(-1)?.message).toMatch(/^API request refused with 403 ERR_GRAPE_ORIGIN: /)
+      expect(stored).toEqual([])
+      for (const grapeUrl of net.urls) {
+        expect(await post(grapeUrl, 'lookup', 'browser:svc')).toEqual({ status: 200, body: '[]' })
+      }
+    })
+
+    it('serves our Link by any loopback name of the API, so announces and lookups still work', async () => {
+      const { apiPort } = net.grapes[0]?.address ?? { apiPort: 0 }
+      for (const [i, grape] of [`http://localhost:${apiPort}`, `http://127.0.0.1:${apiPort}`].entries()) {
+        const link = new Link({ grape })
+        await link.announce(`browser:link-${i}`, 4401 + i)
+        await expect(link.lookup(`browser:link-${i}`)).resolves.toEqual([`127.0.0.1:${4401 + i}`])
+        await link.close()
+      }
+    })
+
+    it('serves the origins in allowedOrigins and the names in allowedHosts', async () => {
+      const grape = new Grape(
+        loopbackGrape({
+          host: '127.0.0.1',
+          allowedOrigins: ['https://dash.example'],
+          allowedHosts: ['grape.test'],
+        }),
+      )
+      const { url, apiPort } = await grape.start()
+      try {
+        const body = JSON.stringify({ data: ['allowed', 4410] })
+        const dashboard = { origin: 'https://dash.example', 'sec-fetch-site': 'cross-site' }
+        expect(
+          await postWith(url, 'announce', body, { ...dashboard, host: `grape.test:${apiPort}` }),
+        ).toEqual({
+          status: 200,
+          body: '"No nodes to query"',
+        })
+        expect(await post(url, 'lookup', 'allowed')).toEqual({ status: 200, body: '["127.0.0.1:4410"]' })
+        const other = { origin: 'https://other.example', host: `grape.test:${apiPort}` }
+        expect((await postWith(url, 'lookup', body, other)).status).toBe(403)
+        expect((await postWith(url, 'lookup', body, { host: `other.test:${apiPort}` })).status).toBe(403)
+        expect(grape.stats.apiRequestsRefused).toBe(2)
+      } finally {
+        await grape.close()
+      }
     })
   })
 

@@ -1,8 +1,9 @@
 import { request, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
+import { createApiGuard } from '../../../runtime/grape/api-guard.js'
 import type { Answer, Handlers, Operation } from '../../../runtime/grape/handlers.js'
-import { createApiServer, operationOf } from '../../../runtime/grape/http-api.js'
+import { type ApiServerOptions, createApiServer, operationOf } from '../../../runtime/grape/http-api.js'
 
 describe('operationOf()', () => {
   it.each<[string, Operation]>([
@@ -71,7 +72,11 @@ describe('createApiServer()', () => {
   }
 
   /** Starts the API on 127.0.0.1:0 with handlers that record their data and answer `answer`. */
-  async function start(answer: (op: Operation, data: unknown) => Promise<Answer>, maxPayloadBytes = 8192) {
+  async function start(
+    answer: (op: Operation, data: unknown) => Promise<Answer>,
+    maxPayloadBytes = 8192,
+    extra: Pick<ApiServerOptions, 'guard' | 'onRefused'> = {},
+  ) {
     const calls: Array<[Operation, unknown]> = []
     const errors: unknown[] = []
     const handler = (op: Operation) => (data: unknown) => {
@@ -84,16 +89,24 @@ describe('createApiServer()', () => {
       put: handler('put'),
       get: handler('get'),
     }
-    server = createApiServer({ handlers, maxPayloadBytes, onError: (err) => errors.push(err) })
+    server = createApiServer({ handlers, maxPayloadBytes, onError: (err) => errors.push(err), ...extra })
     const s = server
     await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve))
     const { port } = s.address() as AddressInfo
-    const post = (path: string, body: string, method = 'POST', framing: 'length' | 'chunked' = 'length') =>
+    const post = (
+      path: string,
+      body: string,
+      method = 'POST',
+      framing: 'length' | 'chunked' = 'length',
+      more: Record<string, string> = {},
+    ) =>
       new Promise<Reply>((resolve, reject) => {
-        const headers =
-          framing === 'length'
+        const headers = {
+          ...(framing === 'length'
             ? { 'content-length': Buffer.byteLength(body) }
-            : { 'transfer-encoding': 'chunked' }
+            : { 'transfer-encoding': 'chunked' }),
+          ...more,
+        }
         const req = request({ host: '127.0.0.1', port, path, method, headers, agent: false }, (res) => {
           const chunks: Buffer[] = []
           res.on('data', (chunk: Buffer) => chunks.push(chunk))
@@ -119,6 +132,32 @@ describe('createApiServer()', () => {
     expect(reply.body).toBe('["127.0.0.1:1"]')
     expect(reply.headers['content-type']).toBeUndefined()
     expect(api.calls).toEqual([['lookup', 'svc']])
+  })
+
+  it('answers 403 with the refusal of its guard, closes the connection, and never calls a handler', async () => {
+    const refusals: unknown[] = []
+    const api = await start(async () => ({ status: 200, body: '1' }), 8192, {
+      guard: createApiGuard({ allowedOrigins: [], allowedHosts: [], host: '127.0.0.1' }),
+      onRefused: (refusal) => refusals.push(refusal),
+    })
+    const browser = { origin: 'http://evil.example', 'content-type': 'text/plain', host: 'evil.example' }
+    const reply = await api.post('/announce', JSON.stringify({ data: ['svc', 1] }), 'POST', 'length', browser)
+    expect(reply).toMatchObject({
+      status: 403,
+      body: 'ERR_GRAPE_ORIGIN: Origin "http://evil.example" is not in allowedOrigins (--allowed_origins)',
+    })
+    expect(reply.headers).toMatchObject({ connection: 'close', 'x-content-type-options': 'nosniff' })
+    const rebound = await api.post('/announce', '{"data":["svc",1]}', 'POST', 'length', {
+      host: 'evil.example',
+    })
+    expect(rebound).toMatchObject({
+      status: 403,
+      body: expect.stringMatching(/^ERR_GRAPE_HOST: Host "evil.example"/),
+    })
+    expect(refusals).toMatchObject([{ code: 'ERR_GRAPE_ORIGIN' }, { code: 'ERR_GRAPE_HOST' }])
+    expect(api.calls).toEqual([])
+    expect(await api.post('/announce', '{"data":["svc",1]}')).toMatchObject({ status: 200, body: '1' })
+    expect(api.calls).toEqual([['announce', ['svc', 1]]])
   })
 
   it('writes 3xx statuses from the handler as they are', async () => {
