@@ -21,7 +21,8 @@ engine.registerHelper(
   (value: unknown) => `'${String(value).replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`,
 )
 
-const compile = (source: string) => engine.compile(source, { noEscape: true, strict: true })
+/** Compiles a template with the helpers above; every generated file's templates share them. */
+export const compile = (source: string) => engine.compile(source, { noEscape: true, strict: true })
 
 export const serviceTemplate = compile(`{{{jsdoc doc}}}
 export const {{names.Service}} = {{service}}

@@ -3,6 +3,7 @@
  * the rules a service must follow. See docs/codegen.md.
  */
 import { z } from 'zod'
+import { checkNameAndVersion, type SchemaProblem } from './schema-rules.js'
 
 /** One method: zod input and output, the errors it may answer with, and whether it may run twice. */
 export interface MethodDefinition<I extends z.ZodType = z.ZodType, O extends z.ZodType = z.ZodType> {
@@ -77,12 +78,7 @@ export function serviceDiscovery(service: ServiceDefinition): 'plain' | 'tagged'
   return service.key === undefined ? 'tagged' : 'plain'
 }
 
-/** A rule a service breaks: which one, where (`methods.fib.input`), and why. */
-export interface SchemaProblem {
-  rule: string
-  path: string
-  message: string
-}
+export type { SchemaProblem } from './schema-rules.js'
 
 const RESERVED = new Set(
   (
@@ -113,16 +109,7 @@ export function checkService(service: unknown): SchemaProblem[] {
     return problems
   }
   const s = service as ServiceDefinition
-  if (typeof s.name !== 'string' || !/^[a-z][a-zA-Z0-9_]*$/.test(s.name)) {
-    fail(
-      'name',
-      'name',
-      `must be lower camel or snake case letters and digits, got ${JSON.stringify(s.name)}`,
-    )
-  }
-  if (typeof s.version !== 'number' || !Number.isInteger(s.version) || s.version < 1) {
-    fail('version', 'version', `must be a positive integer, got ${JSON.stringify(s.version)}`)
-  }
+  checkNameAndVersion(s, fail)
   if (s.key !== undefined && (typeof s.key !== 'string' || s.key.length === 0)) {
     fail('key', 'key', `must be a non-empty string when given, got ${JSON.stringify(s.key)}`)
   }

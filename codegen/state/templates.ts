@@ -1,26 +1,9 @@
-import Handlebars from 'handlebars'
+import { compile } from '../templates.js'
 
 /**
  * The static body of a generated state: its types and the codec object around the functions the
  * codec emitter wrote. Every name comes from the context; the template only places them.
  */
-const engine = Handlebars.create()
-
-engine.registerHelper('jsdoc', (lines: unknown, indent: unknown) => {
-  const pad = typeof indent === 'string' ? indent : ''
-  const body = (Array.isArray(lines) ? lines : [String(lines)]).map((line) =>
-    `${pad} * ${String(line).replaceAll('*/', '*\\/')}`.trimEnd(),
-  )
-  return `${pad}/**\n${body.join('\n')}\n${pad} */`
-})
-
-engine.registerHelper(
-  'quote',
-  (value: unknown) => `'${String(value).replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`,
-)
-
-const compile = (source: string) => engine.compile(source, { noEscape: true, strict: true })
-
 export const stateTypesTemplate = compile(`{{{jsdoc doc}}}
 export const {{n.State}} = {{state}}
 

@@ -115,12 +115,7 @@ export class Carousel<K, L, P> {
 
   close(): void {
     this.#closed = true
-    clearTimeout(this.#timer)
-    this.#timer = undefined
-    this.cycle = 0
-    this.#shadow.clear()
-    this.#parts.clear()
-    this.#keys = []
+    this.reset()
   }
 
   #start(): void {

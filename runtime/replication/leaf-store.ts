@@ -1,3 +1,4 @@
+import { patchLeaf } from '../state/apply.js'
 import type { ByteWriter } from '../state/byte-writer.js'
 import type { Delta, StateCodec } from '../state/types.js'
 
@@ -45,13 +46,7 @@ export class LeafStore<K, L, P> {
       case 'patch': {
         const before = this.#leaves.get(delta.key)
         if (before === undefined) return undefined
-        const next = { ...before } as Record<string, unknown>
-        for (const name in delta.fields) {
-          const value = (delta.fields as Record<string, unknown>)[name]
-          if (value === undefined) delete next[name]
-          else next[name] = value
-        }
-        this.#set(delta.key, next as L)
+        this.#set(delta.key, patchLeaf(before, delta.fields))
         return before
       }
       case 'delete': {

@@ -4,7 +4,7 @@ import { ByteReader } from '../state/byte-reader.js'
 import { ByteWriter } from '../state/byte-writer.js'
 import type { Delta, StateCodec } from '../state/types.js'
 import type { TransportKind } from '../transport/types.js'
-import { type CallOptions, createDeadline } from '../util/deadline.js'
+import { type CallOptions, createDeadline, raceSignal } from '../util/deadline.js'
 import type { DatagramAddress } from './endpoint.js'
 import { FeedSockets, parseAddress } from './feed-sockets.js'
 import { FragmentAssembler } from './fragments.js'
@@ -189,13 +189,7 @@ export class Replica<K, L, P = Partial<L>> extends EventEmitter<ReplicaEvents<K,
   async synced(options?: CallOptions): Promise<void> {
     const deadline = createDeadline(options, 30_000, `${this.codec.feed} replica: synced()`)
     try {
-      await Promise.race([
-        this.#synced.promise,
-        new Promise<never>((_, reject) => {
-          if (deadline.signal.aborted) reject(deadline.reason())
-          deadline.signal.addEventListener('abort', () => reject(deadline.reason()), { once: true })
-        }),
-      ])
+      await raceSignal(this.#synced.promise, deadline.signal)
     } finally {
       deadline.dispose()
     }

@@ -13,12 +13,7 @@ export function applyDelta<K, L, P>(leaves: Map<K, L>, delta: Delta<K, L, P>): b
     case 'patch': {
       const leaf = leaves.get(delta.key)
       if (leaf === undefined) return false
-      const next = { ...leaf } as Record<string, unknown>
-      for (const [name, value] of Object.entries(delta.fields as Record<string, unknown>)) {
-        if (value === undefined) delete next[name]
-        else next[name] = value
-      }
-      leaves.set(delta.key, next as L)
+      leaves.set(delta.key, patchLeaf(leaf, delta.fields))
       return true
     }
     case 'delete':
@@ -29,4 +24,15 @@ export function applyDelta<K, L, P>(leaves: Map<K, L>, delta: Delta<K, L, P>): b
       return had
     }
   }
+}
+
+/** A new leaf: `leaf` with the patch's fields in (an optional field given as `undefined` removed). */
+export function patchLeaf<L, P>(leaf: L, fields: P): L {
+  const next = { ...leaf } as Record<string, unknown>
+  for (const name in fields) {
+    const value = (fields as Record<string, unknown>)[name]
+    if (value === undefined) delete next[name]
+    else next[name] = value
+  }
+  return next as L
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { checkNameAndVersion, type SchemaProblem } from '../schema-rules.js'
 import type { Delta } from './types.js'
 
 /** A state's key: a zod string or integer type. */
@@ -71,11 +72,7 @@ export type StateLeafInput<S extends StateDefinition> = z.input<S['leaf']>
 export type StatePatch<S extends StateDefinition> = { [F in keyof StateLeaf<S>]?: StateLeaf<S>[F] }
 
 /** A rule a state breaks: which one, where (`leaf.price`), and why. */
-export interface StateProblem {
-  rule: string
-  path: string
-  message: string
-}
+export type StateProblem = SchemaProblem
 
 /** Every rule of the definition itself that `state` breaks (the leaf's types are checked by the generator). */
 export function checkState(state: unknown): StateProblem[] {
@@ -88,16 +85,7 @@ export function checkState(state: unknown): StateProblem[] {
     return problems
   }
   const s = state as StateDefinition
-  if (typeof s.name !== 'string' || !/^[a-z][a-zA-Z0-9_]*$/.test(s.name)) {
-    fail(
-      'name',
-      'name',
-      `must be lower camel or snake case letters and digits, got ${JSON.stringify(s.name)}`,
-    )
-  }
-  if (typeof s.version !== 'number' || !Number.isInteger(s.version) || s.version < 1) {
-    fail('version', 'version', `must be a positive integer, got ${JSON.stringify(s.version)}`)
-  }
+  checkNameAndVersion(s, fail)
   if (s.description !== undefined && typeof s.description !== 'string') {
     fail('shape', 'description', 'must be a string')
   }

@@ -1,21 +1,7 @@
-import { Project, ts } from 'ts-morph'
 import { afterAll, describe, expect, it } from 'vitest'
 import { CodegenError } from '../../codegen/errors.js'
-import { type SchemaProject, schemaProject } from '../helpers/codegen.js'
+import { formatted, type SchemaProject, schemaProject } from '../helpers/codegen.js'
 import { StaticDiscovery } from '../helpers/static-discovery.js'
-
-/** `text` after TypeScript's formatter, with the repository's settings. */
-function formatted(text: string): string {
-  const source = new Project({ useInMemoryFileSystem: true }).createSourceFile('/x.ts', text)
-  source.formatText({
-    indentSize: 2,
-    tabSize: 2,
-    convertTabsToSpaces: true,
-    semicolons: ts.SemicolonPreference.Remove,
-    insertSpaceAfterOpeningAndBeforeClosingNonemptyBraces: true,
-  })
-  return source.getFullText()
-}
 
 const projects: SchemaProject[] = []
 function project(files: Record<string, string>): SchemaProject {

@@ -7,13 +7,12 @@ import { once } from 'node:events'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { Project, ts } from 'ts-morph'
 import { afterAll, describe, expect, it } from 'vitest'
 import { describeChanges, findBreaks } from '../../codegen/compat.js'
 import { CodegenError } from '../../codegen/errors.js'
 import type { SchemaLock } from '../../codegen/model.js'
 import { KITCHEN_SINK } from '../fixtures/kitchen-sink-state.js'
-import { type SchemaProject, schemaProject } from '../helpers/codegen.js'
+import { formatted, type SchemaProject, schemaProject } from '../helpers/codegen.js'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 
@@ -26,18 +25,6 @@ function project(files: Record<string, string>): SchemaProject {
 afterAll(() => {
   for (const p of projects) p.remove()
 })
-
-function formatted(text: string): string {
-  const source = new Project({ useInMemoryFileSystem: true }).createSourceFile('/x.ts', text)
-  source.formatText({
-    indentSize: 2,
-    tabSize: 2,
-    convertTabsToSpaces: true,
-    semicolons: ts.SemicolonPreference.Remove,
-    insertSpaceAfterOpeningAndBeforeClosingNonemptyBraces: true,
-  })
-  return source.getFullText()
-}
 
 /** A schema file with `body` as the export `book` (and zod and the DSL imported). */
 const stateFile = (body: string, extra = '') =>

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
+import { Project, ts } from 'ts-morph'
 import { generate, type OutputFile } from '../../codegen/generate.js'
 import { loadSchemas } from '../../codegen/load/load.js'
 import type { SchemaModel } from '../../codegen/model.js'
@@ -60,4 +61,17 @@ function relative(from: string, target: string): string {
     prefix += '../'
   }
   return `${prefix || './'}${path.slice(up.length + 1)}`
+}
+
+/** `text` after TypeScript's formatter, with the repository's settings: generated code must not change. */
+export function formatted(text: string): string {
+  const source = new Project({ useInMemoryFileSystem: true }).createSourceFile('/x.ts', text)
+  source.formatText({
+    indentSize: 2,
+    tabSize: 2,
+    convertTabsToSpaces: true,
+    semicolons: ts.SemicolonPreference.Remove,
+    insertSpaceAfterOpeningAndBeforeClosingNonemptyBraces: true,
+  })
+  return source.getFullText()
 }
