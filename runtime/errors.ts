@@ -12,6 +12,8 @@ export const ERROR_CODES = {
   ERR_CONNECTION_REFUSED: 'nothing listens at the address (ECONNREFUSED)',
   ERR_CONNECTION_RESET: 'the connection closed before the answer arrived (ECONNRESET, EPIPE, socket closed)',
   ERR_CONNECTION_FAILED: 'the connection failed for another network reason (unreachable host, DNS failure)',
+  ERR_BUSY:
+    'a server refused the connection or request undelivered: too many connections (`maxConnections`) or too many requests in flight on one connection; safe to retry elsewhere',
   ERR_ADDRESS_IN_USE: 'a port to listen on is already taken (EADDRINUSE)',
   ERR_LOOKUP_EMPTY: 'no worker is announced under the name',
   ERR_GRAPE_NO_NODES: 'the Grape knows no other DHT node, so nothing could be sent ("No nodes to query")',
@@ -90,18 +92,44 @@ const NODE_CODES: Record<string, ErrorCode> = {
   UND_ERR_HEADERS_TIMEOUT: 'ERR_TIMEOUT',
   UND_ERR_BODY_TIMEOUT: 'ERR_TIMEOUT',
   UND_ERR_ABORTED: 'ERR_ABORTED',
+  // Certificate verification, as OpenSSL names its X509 errors (Node's `err.code`).
   DEPTH_ZERO_SELF_SIGNED_CERT: 'ERR_TLS',
   SELF_SIGNED_CERT_IN_CHAIN: 'ERR_TLS',
   UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'ERR_TLS',
+  UNABLE_TO_GET_ISSUER_CERT: 'ERR_TLS',
   UNABLE_TO_GET_ISSUER_CERT_LOCALLY: 'ERR_TLS',
-  CERT_HAS_EXPIRED: 'ERR_TLS',
-  CERT_NOT_YET_VALID: 'ERR_TLS',
+  UNABLE_TO_GET_CRL: 'ERR_TLS',
+  UNABLE_TO_DECRYPT_CERT_SIGNATURE: 'ERR_TLS',
+  UNABLE_TO_DECRYPT_CRL_SIGNATURE: 'ERR_TLS',
+  UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY: 'ERR_TLS',
   CERT_SIGNATURE_FAILURE: 'ERR_TLS',
+  CRL_SIGNATURE_FAILURE: 'ERR_TLS',
+  CERT_NOT_YET_VALID: 'ERR_TLS',
+  CERT_HAS_EXPIRED: 'ERR_TLS',
+  CRL_NOT_YET_VALID: 'ERR_TLS',
+  CRL_HAS_EXPIRED: 'ERR_TLS',
+  ERROR_IN_CERT_NOT_BEFORE_FIELD: 'ERR_TLS',
+  ERROR_IN_CERT_NOT_AFTER_FIELD: 'ERR_TLS',
+  CERT_CHAIN_TOO_LONG: 'ERR_TLS',
+  CERT_REVOKED: 'ERR_TLS',
+  INVALID_CA: 'ERR_TLS',
+  PATH_LENGTH_EXCEEDED: 'ERR_TLS',
+  INVALID_PURPOSE: 'ERR_TLS',
+  CERT_UNTRUSTED: 'ERR_TLS',
+  CERT_REJECTED: 'ERR_TLS',
+  HOSTNAME_MISMATCH: 'ERR_TLS',
   ERR_TLS_CERT_ALTNAME_INVALID: 'ERR_TLS',
+  // The other side does not speak TLS (a plain port dialled with TLS).
   ERR_SSL_WRONG_VERSION_NUMBER: 'ERR_TRANSPORT_MISMATCH',
+  ERR_SSL_PACKET_LENGTH_TOO_LONG: 'ERR_TRANSPORT_MISMATCH',
+  ERR_SSL_HTTP_REQUEST: 'ERR_TRANSPORT_MISMATCH',
   ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED: 'ERR_TLS',
   ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE: 'ERR_TLS',
   ERR_SSL_TLSV1_ALERT_UNKNOWN_CA: 'ERR_TLS',
+  // An HTTP answer that is not HTTP at all, or malformed (llhttp's codes).
+  HPE_INVALID_CONSTANT: 'ERR_TRANSPORT_MISMATCH',
+  UND_ERR_RES_CONTENT_LENGTH_MISMATCH: 'ERR_BAD_REPLY',
+  ERR_STREAM_PREMATURE_CLOSE: 'ERR_CONNECTION_RESET',
   EADDRINUSE: 'ERR_ADDRESS_IN_USE',
   EADDRNOTAVAIL: 'ERR_CONNECTION_FAILED',
   EHOSTUNREACH: 'ERR_CONNECTION_FAILED',
@@ -122,9 +150,34 @@ export function toGrenacheError(err: unknown, context?: string): GrenacheError {
   const nodeCode = typeof err === 'object' && err !== null ? (err as { code?: unknown }).code : undefined
   const name = err instanceof Error ? err.name : undefined
   let code: ErrorCode = 'ERR_INTERNAL'
-  if (typeof nodeCode === 'string' && Object.hasOwn(NODE_CODES, nodeCode))
-    code = NODE_CODES[nodeCode] as ErrorCode
-  else if (name === 'AbortError') code = 'ERR_ABORTED'
+  if (typeof nodeCode === 'string') code = nodeErrorCode(nodeCode, err)
+  if (code === 'ERR_INTERNAL' && name === 'AbortError') code = 'ERR_ABORTED'
+  const message = readableMessage(err)
+  return new GrenacheError(code, context ? `${context}: ${message}` : message, { cause: err })
+}
+
+/**
+ * The one table from a Node, OpenSSL, llhttp or undici error code to ours, with the families
+ * OpenSSL and llhttp add to (every `ERR_SSL_*`/`ERR_TLS_*` is a failed handshake, every other
+ * `HPE_*` a malformed HTTP answer). Every transport maps through it, so one fault has one code.
+ */
+export function nodeErrorCode(nodeCode: string, err?: unknown): ErrorCode {
+  if (Object.hasOwn(NODE_CODES, nodeCode)) return NODE_CODES[nodeCode] as ErrorCode
+  if (nodeCode === 'EPROTO') {
+    // Node's code for an OpenSSL failure it has no name for; its text says which.
+    const text = err instanceof Error ? err.message : ''
+    return /wrong version number|packet length too long|http request/.test(text)
+      ? 'ERR_TRANSPORT_MISMATCH'
+      : 'ERR_TLS'
+  }
+  if (nodeCode.startsWith('ERR_SSL_') || nodeCode.startsWith('ERR_TLS_')) return 'ERR_TLS'
+  if (nodeCode.startsWith('HPE_')) return 'ERR_BAD_REPLY'
+  return 'ERR_INTERNAL'
+}
+
+/** An error's message; an OpenSSL one (`80CC…:error:0A00010B:SSL routines:ssl3_get_record:wrong version number:…`) shortened to its reason. */
+export function readableMessage(err: unknown): string {
   const text = err instanceof Error ? err.message : String(err)
-  return new GrenacheError(code, context ? `${context}: ${text}` : text, { cause: err })
+  const openssl = /^[0-9A-F]+:error:[0-9A-F]+:[^:]*:[^:]*:([^:]+):/.exec(text)
+  return openssl?.[1] ?? text
 }

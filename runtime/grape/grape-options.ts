@@ -1,4 +1,9 @@
 import { verifySignature } from '../bep44/ed25519.js'
+import {
+  resolveServerLimits,
+  type ServerLimitOptions,
+  type ServerLimits,
+} from '../transport/shared/server-limits.js'
 import { type Checker, checkOption } from '../util/validate.js'
 import { normaliseHost, normaliseOrigin } from './api-guard.js'
 
@@ -57,6 +62,12 @@ export interface GrapeOptions {
    * rebinding); `['*']` turns the check off (`--allowed_hosts`). Default `[]`.
    */
   allowedHosts?: readonly string[]
+  /**
+   * The API server's connection cap and timeouts (`maxConnections` 4096, answered 503
+   * `ERR_BUSY` past it; `headersTimeoutMs` 10000, `requestTimeoutMs` 30000, `idleTimeoutMs` 5000
+   * between requests of a kept-alive connection). They fire when configured, to within 1 s.
+   */
+  apiLimits?: ServerLimitOptions
 }
 
 /** `GrapeOptions` with every default filled in. */
@@ -80,6 +91,7 @@ export interface ResolvedGrapeOptions {
   allowedOrigins: string[]
   /** Lower-cased `name` or `name:port` entries, or `['*']`. */
   allowedHosts: string[]
+  apiLimits: ServerLimits
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000
@@ -118,6 +130,7 @@ export function resolveGrapeOptions(options: GrapeOptions): ResolvedGrapeOptions
     verify: verify === true ? verifySignature : verify === false ? null : verify,
     allowedOrigins: list(check, 'allowedOrigins', options.allowedOrigins, normaliseOrigin, ORIGIN_RULE),
     allowedHosts: list(check, 'allowedHosts', options.allowedHosts, normaliseHost, HOST_RULE),
+    apiLimits: resolveServerLimits(apiLimitsOf(check, options.apiLimits), 5000),
   }
 }
 
@@ -139,4 +152,10 @@ function list(
     const normalised = typeof entry === 'string' ? normalise(entry) : undefined
     return normalised ?? check.fail(`${name}[${i}]`, rule, entry)
   })
+}
+
+function apiLimitsOf(check: Checker, limits: unknown): ServerLimitOptions {
+  if (limits === undefined) return {}
+  if (typeof limits !== 'object' || limits === null) check.fail('apiLimits', 'must be an object', limits)
+  return limits as ServerLimitOptions
 }

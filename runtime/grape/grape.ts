@@ -128,6 +128,7 @@ export class Grape extends EventEmitter<GrapeEvents> {
 
     const server = createApiServer({
       maxPayloadBytes: options.maxPayloadBytes,
+      limits: options.apiLimits,
       handlers: createHandlers({
         node,
         table: this.#table,

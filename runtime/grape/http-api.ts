@@ -5,6 +5,13 @@ import {
   type Server,
   type ServerResponse,
 } from 'node:http'
+import {
+  busyMessage,
+  capConnections,
+  httpTimeouts,
+  isRefused,
+  type ServerLimits,
+} from '../transport/shared/server-limits.js'
 import type { ApiRefusal } from './api-guard.js'
 import type { Answer, Handlers, Operation } from './handlers.js'
 
@@ -47,6 +54,8 @@ export interface ApiServerOptions {
   guard?: (headers: IncomingHttpHeaders) => ApiRefusal | undefined
   /** A request was refused by `guard`: it got a 403 and its connection was closed. */
   onRefused?: (refusal: ApiRefusal) => void
+  /** Connection cap and timeouts. */
+  limits: ServerLimits
 }
 
 /**
@@ -104,7 +113,11 @@ export function createApiServer(options: ApiServerOptions): Server {
     answer(res, { status: 403, body: `${refusal.code}: ${refusal.message}` })
   }
 
-  const server = createServer({ headersTimeout: 10_000, requestTimeout: 30_000 }, (req, res) => {
+  const server = createServer(httpTimeouts(options.limits), (req, res) => {
+    if (isRefused(req.socket)) {
+      res.setHeader('Connection', 'close')
+      return answer(res, { status: 503, body: busyMessage(options.limits) })
+    }
     const refusal = options.guard?.(req.headers)
     if (refusal) return refuse(res, refusal)
     const declared = Number(req.headers['content-length'])
@@ -135,5 +148,6 @@ export function createApiServer(options: ApiServerOptions): Server {
       err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request'
     socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\n\r\n`)
   })
+  capConnections(server, options.limits)
   return server
 }

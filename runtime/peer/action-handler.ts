@@ -1,4 +1,5 @@
-import type { RpcRequest } from '../transport/types.js'
+import { thrown } from '../transport/shared/in-flight.js'
+import type { Reply, RpcRequest } from '../transport/types.js'
 import type { Handler } from './rpc-server.js'
 
 /** One action: its `args` from the request, and the request (key, TLS certificate). */
@@ -19,17 +20,23 @@ export function actionHandler(actions: Readonly<Record<string, Action>>): Handle
     const args = payload.args ?? []
     if (!Array.isArray(args)) return reply(`ERR_BAD_REQUEST: the args of ${action} are not an array`)
     if (!Object.hasOwn(actions, action)) return reply(`ERR_UNKNOWN_ACTION: ${action}`)
-    let result: unknown
-    try {
-      result = (actions[action] as Action)(args, request)
-    } catch (err) {
-      return reply(err as Error)
-    }
-    if (result instanceof Promise) {
-      result.then(
-        (value) => reply(null, value),
-        (err: unknown) => reply(err instanceof Error || typeof err === 'string' ? err : String(err)),
-      )
-    } else reply(null, result)
+    replyWith(reply, actions[action] as Action, args, request)
   }
+}
+
+/** Replies with what `run(args, request)` returns (awaited) or throws, whatever it throws. */
+export function replyWith(reply: Reply, run: Action, args: unknown[], request: RpcRequest): void {
+  let result: unknown
+  try {
+    result = run(args, request)
+  } catch (err) {
+    reply(thrown(err))
+    return
+  }
+  if (result instanceof Promise) {
+    result.then(
+      (value) => reply(null, value),
+      (err: unknown) => reply(thrown(err)),
+    )
+  } else reply(null, result)
 }

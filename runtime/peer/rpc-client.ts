@@ -55,6 +55,7 @@ export type MapResult<T = unknown> =
 const UNDELIVERED = new Set<ErrorCode>([
   'ERR_CONNECTION_REFUSED',
   'ERR_CONNECTION_FAILED',
+  'ERR_BUSY',
   'ERR_TLS',
   'ERR_TRANSPORT_MISMATCH',
 ])

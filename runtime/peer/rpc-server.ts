@@ -5,6 +5,7 @@ import type {
   RequestHandler,
   RpcRequest,
   ServerTransport,
+  ServerTransportOptions,
   TlsOptions,
   TransportKind,
 } from '../transport/types.js'
@@ -12,8 +13,21 @@ import type { CallOptions } from '../util/deadline.js'
 import { checkArgument, checkOption } from '../util/validate.js'
 import { type Discovery, type DiscoveryMode, discoveryName } from './discovery.js'
 
-/** One endpoint an `RpcServer` listens on. */
-export interface ListenOptions {
+/**
+ * One endpoint an `RpcServer` listens on, with the bounds of every server transport
+ * (`maxConnections`, `headersTimeoutMs`, `requestTimeoutMs`, `idleTimeoutMs`,
+ * `maxInFlightPerConnection`, `maxUnsentBytes`; see `ServerTransportOptions`).
+ */
+export interface ListenOptions
+  extends Pick<
+    ServerTransportOptions,
+    | 'maxConnections'
+    | 'headersTimeoutMs'
+    | 'requestTimeoutMs'
+    | 'idleTimeoutMs'
+    | 'maxInFlightPerConnection'
+    | 'maxUnsentBytes'
+  > {
   transport: TransportKind
   /** Port; 0 (the default) picks a free one. */
   port?: number
@@ -73,15 +87,10 @@ export class RpcServer {
     const drainTimeoutMs = checkOption.integer('drainTimeoutMs', options.drainTimeoutMs ?? 5000, 0)
     this.#transports = options.listen.map((endpoint, i) => {
       if (typeof (endpoint as ServerTransport).listen === 'function') return endpoint as ServerTransport
-      const { transport, port = 0, host, tls, maxPayloadBytes } = endpoint as ListenOptions
+      const { transport, port = 0, ...rest } = endpoint as ListenOptions
       checkOption.port(`listen[${i}].port`, port)
-      return createServerTransport(transport, {
-        port,
-        drainTimeoutMs,
-        ...(host === undefined ? {} : { host }),
-        ...(tls === undefined ? {} : { tls }),
-        ...(maxPayloadBytes === undefined ? {} : { maxPayloadBytes }),
-      })
+      const given = Object.fromEntries(Object.entries(rest).filter(([, value]) => value !== undefined))
+      return createServerTransport(transport, { drainTimeoutMs, ...given, port })
     })
   }
 

@@ -1,8 +1,13 @@
+import {
+  resolveServerLimits,
+  type ServerLimitOptions,
+  type ServerLimits,
+} from '../transport/shared/server-limits.js'
 import type { TlsOptions } from '../transport/types.js'
 import { checkOption } from '../util/validate.js'
 
-/** Options of a `WsFeedServer` (and the repeater's `websocket` output). */
-export interface WsFeedServerOptions {
+/** Options of a `WsFeedServer` (and the repeater's `websocket` output); the cap and timeouts as every server's. */
+export interface WsFeedServerOptions extends ServerLimitOptions {
   /** Address to listen on; default `127.0.0.1`. */
   host?: string
   /** Port; default 0, a free one. */
@@ -22,8 +27,11 @@ export interface WsFeedServerOptions {
   tls?: TlsOptions
 }
 
-export type ResolvedWsFeedServerOptions = Required<Omit<WsFeedServerOptions, 'tls'>> & {
+export type ResolvedWsFeedServerOptions = Required<
+  Omit<WsFeedServerOptions, 'tls' | keyof ServerLimitOptions>
+> & {
   tls: TlsOptions | undefined
+  limits: ServerLimits
 }
 
 /** Checks the options of a `WsFeedServer` (`ERR_INVALID_OPTION`) and fills the defaults. */
@@ -42,5 +50,6 @@ export function resolveWsFeedServerOptions(options: WsFeedServerOptions): Resolv
     maxBufferedBytes: checkOption.integer('maxBufferedBytes', options.maxBufferedBytes ?? 8 * 1024 * 1024, 1),
     pingIntervalMs: checkOption.integer('pingIntervalMs', options.pingIntervalMs ?? 15_000, 0, 3_600_000),
     tls,
+    limits: resolveServerLimits(options, 0),
   }
 }

@@ -129,6 +129,7 @@ export class WsFeedServer<K, L, P = Partial<L>> extends EventEmitter<WsFeedServe
         tls: this.#o.tls,
         maxPayload: MAX_INCOMING_BYTES,
         role: `${this.codec.feed} ws feed`,
+        limits: this.#o.limits,
       },
       (socket, request) => this.#onConnection(socket, request),
     )

@@ -1,6 +1,7 @@
-import { RpcServer, type RpcServerOptions } from '../peer/rpc-server.js'
+import { type Action, actionHandler, replyWith } from '../peer/action-handler.js'
+import { type Handler, RpcServer, type RpcServerOptions } from '../peer/rpc-server.js'
 import { type ServiceDefinition, serviceDiscovery, serviceKey, serviceWire } from '../schema.js'
-import type { Reply, RpcRequest, TransportKind } from '../transport/types.js'
+import type { RpcRequest, TransportKind } from '../transport/types.js'
 import type { CallOptions } from '../util/deadline.js'
 import { assertService } from './check.js'
 import { describeIssue } from './service-client.js'
@@ -44,8 +45,17 @@ export class ServiceServer<S extends ServiceDefinition = ServiceDefinition> {
         throw new TypeError(`the worker of ${service.name} has no function for method ${name}`)
       }
     }
+    const actions: Record<string, Action> = {}
+    for (const [name, method] of Object.entries(service.methods) as Array<[string, S['methods'][string]]>) {
+      actions[name] = (args, request) => this.#call(name, method, args[0], request)
+    }
+    // A bare service's payload is the input of its one method, not { action, args }.
+    const [bare] = Object.values(actions) as [Action]
+    const handler: Handler = this.#bare
+      ? (request, reply) => replyWith(reply, bare, [request.payload], request)
+      : actionHandler(actions)
     this.#rpc = new RpcServer(rpcOptions)
-    this.#rpc.handle(this.key, (request, reply) => this.#handle(request, reply), {
+    this.#rpc.handle(this.key, handler, {
       discovery: serviceDiscovery(service),
       ...(plainOn ? { transport: plainOn } : {}),
     })
@@ -64,90 +74,35 @@ export class ServiceServer<S extends ServiceDefinition = ServiceDefinition> {
     return this.#rpc.close()
   }
 
-  #handle(request: RpcRequest, reply: Reply): void {
-    if (this.#bare) {
-      // The payload is the input of the one method.
-      const [name, method] = Object.entries(this.service.methods)[0] as [string, S['methods'][string]]
-      this.#parse(request, reply, name, method, request.payload)
-      return
-    }
-    const payload = request.payload as { action?: unknown; args?: unknown } | null
-    if (typeof payload !== 'object' || payload === null || typeof payload.action !== 'string') {
-      reply('ERR_BAD_REQUEST: the payload is not { action, args }')
-      return
-    }
-    const { action } = payload
-    const args = payload.args ?? []
-    if (!Array.isArray(args)) {
-      reply(`ERR_BAD_REQUEST: the args of ${action} are not an array`)
-      return
-    }
-    const methods = this.service.methods
-    if (!Object.hasOwn(methods, action)) {
-      reply(`ERR_UNKNOWN_ACTION: ${action}`)
-      return
-    }
-    this.#parse(request, reply, action, methods[action] as S['methods'][string], args[0])
-  }
-
-  #parse(
-    request: RpcRequest,
-    reply: Reply,
-    action: string,
-    method: S['methods'][string],
-    input: unknown,
-  ): void {
+  /** The method's input parsed, the worker's function run, its output checked when asked. */
+  #call(name: string, method: S['methods'][string], input: unknown, request: RpcRequest): unknown {
     let parsed: Parsed
     try {
       parsed = method.input.safeParse(input) as Parsed
-    } catch (err) {
+    } catch {
       // A schema with async refinements cannot be parsed synchronously (zod throws): parse it async.
-      ;(method.input.safeParseAsync(input) as Promise<Parsed>).then(
-        (result) => this.#run(request, reply, action, method, result),
-        () => reply(err as Error),
+      return (method.input.safeParseAsync(input) as Promise<Parsed>).then((result) =>
+        this.#run(name, method, result, request),
       )
-      return
     }
-    this.#run(request, reply, action, method, parsed)
+    return this.#run(name, method, parsed, request)
   }
 
-  #run(
-    request: RpcRequest,
-    reply: Reply,
-    action: string,
-    method: S['methods'][string],
-    parsed: Parsed,
-  ): void {
-    if (!parsed.success) {
-      reply(`ERR_INVALID_INPUT: ${describeIssue(parsed.error.issues[0])}`)
-      return
-    }
-    const run = (this.#implementation as Record<string, (input: unknown, context: object) => unknown>)[action]
-    let result: unknown
-    try {
-      result = run?.(parsed.data, { method: action, request })
-    } catch (err) {
-      reply(err as Error)
-      return
-    }
-    if (result instanceof Promise) {
-      result.then(
-        (value) => this.#reply(reply, method, value),
-        (err: unknown) => reply(err instanceof Error || typeof err === 'string' ? err : String(err)),
-      )
-    } else this.#reply(reply, method, result)
+  #run(name: string, method: S['methods'][string], parsed: Parsed, request: RpcRequest): unknown {
+    if (!parsed.success) throw new Error(`ERR_INVALID_INPUT: ${describeIssue(parsed.error.issues[0])}`)
+    const run = (this.#implementation as Record<string, (input: unknown, context: object) => unknown>)[name]
+    const result = run?.(parsed.data, { method: name, request })
+    if (!this.#validateOutput) return result
+    return result instanceof Promise
+      ? result.then((value) => checkOutput(method, value))
+      : checkOutput(method, result)
   }
+}
 
-  #reply(reply: Reply, method: S['methods'][string], value: unknown): void {
-    if (this.#validateOutput) {
-      const checked = method.output.safeParse(value) as Parsed
-      if (!checked.success) {
-        reply(`ERR_INVALID_OUTPUT: ${describeIssue(checked.error.issues[0])}`)
-        return
-      }
-    }
-    reply(null, value)
-  }
+function checkOutput(method: ServiceDefinition['methods'][string], value: unknown): unknown {
+  const checked = method.output.safeParse(value) as Parsed
+  if (!checked.success) throw new Error(`ERR_INVALID_OUTPUT: ${describeIssue(checked.error.issues[0])}`)
+  return value
 }
 
 /** Serves `service` with `implementation`; call `start()` on the result. */

@@ -89,6 +89,8 @@ export function decodeReply(text: string): ReplyEnvelope {
 /** The rejection for a reply that carries an error: `ERR_REMOTE`, with the code its message starts with. */
 export function remoteError(message: string): GrenacheError {
   const code = /^([A-Z][A-Z0-9_]*)(?::|$)/.exec(message)?.[1]
+  // A server's refusal before its handler saw the request: not delivered, safe to send elsewhere.
+  if (code === 'ERR_BUSY') return new GrenacheError('ERR_BUSY', message)
   return new GrenacheError('ERR_REMOTE', message, { remoteCode: code })
 }
 

@@ -1,12 +1,8 @@
 import { GrenacheError } from '../errors.js'
-import {
-  decodeReply,
-  decodeRequest,
-  encodeReply,
-  encodeRequest,
-  peekRequestId,
-  remoteError,
-} from './envelope.js'
+import { decodeReply, decodeRequest, encodeReply, encodeRequest, peekRequestId } from './envelope.js'
+import { PendingRequests } from './pending.js'
+import { InFlight } from './shared/in-flight.js'
+import { checkRequest } from './shared/request-check.js'
 import type {
   ClientTransport,
   ClientTransportOptions,
@@ -33,7 +29,9 @@ export class MemoryServerTransport implements ServerTransport {
   #handler: RequestHandler | undefined
   readonly #maxPayloadBytes: number
   readonly #drainTimeoutMs: number
-  readonly #inFlight = new Set<() => void>()
+  readonly #inFlight = new InFlight()
+  /** How to fail each request in flight when the server closes before it replied. */
+  readonly #drops = new Set<() => void>()
   #closing: Promise<void> | undefined
 
   constructor(options: ServerTransportOptions) {
@@ -68,8 +66,6 @@ export class MemoryServerTransport implements ServerTransport {
       )
     }
     return new Promise((resolve, reject) => {
-      const drop = (): void =>
-        reject(new GrenacheError('ERR_CONNECTION_RESET', `memory port ${this.#port}: closed`))
       if (Buffer.byteLength(text) > this.#maxPayloadBytes) {
         const rid = peekRequestId(text.slice(0, 256)) ?? null
         return resolve(encodeReply(rid, `ERR_PAYLOAD_TOO_LARGE: over ${this.#maxPayloadBytes} bytes`, null))
@@ -80,13 +76,12 @@ export class MemoryServerTransport implements ServerTransport {
       } catch (err) {
         return resolve(encodeReply(null, (err as Error).message, null))
       }
-      this.#inFlight.add(drop)
-      let replied = false
-      const reply = (error: Error | string | null | undefined, result?: unknown): void => {
-        if (replied || !this.#inFlight.delete(drop)) return
-        replied = true
-        resolve(encodeReply(request.rid, error, result))
-      }
+      const drop = (): void =>
+        reject(new GrenacheError('ERR_CONNECTION_RESET', `memory port ${this.#port}: closed`))
+      this.#drops.add(drop)
+      const reply = this.#inFlight.open((error, result) => {
+        if (this.#drops.delete(drop)) resolve(encodeReply(request.rid, error, result))
+      })
       try {
         handler({ ...request, transport: 'memory', certificate: undefined }, reply)
       } catch (err) {
@@ -100,10 +95,9 @@ export class MemoryServerTransport implements ServerTransport {
     const drainTimeoutMs = this.#drainTimeoutMs
     this.#closing ??= (async () => {
       if (servers.get(this.#port) === this) servers.delete(this.#port)
-      const deadline = Date.now() + drainTimeoutMs
-      while (this.#inFlight.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5))
-      for (const drop of this.#inFlight) drop()
-      this.#inFlight.clear()
+      await this.#inFlight.drain(drainTimeoutMs)
+      for (const drop of this.#drops) drop()
+      this.#drops.clear()
       this.#handler = undefined
     })()
     return this.#closing
@@ -114,6 +108,7 @@ export class MemoryServerTransport implements ServerTransport {
 export class MemoryClientTransport implements ClientTransport {
   readonly kind = 'memory' as const
   readonly #maxPayloadBytes: number
+  readonly #pending = new PendingRequests('memory')
   #closed = false
   #rid = 0
 
@@ -128,24 +123,41 @@ export class MemoryClientTransport implements ClientTransport {
     options: TransportRequestOptions,
   ): Promise<unknown> {
     if (this.#closed) throw new GrenacheError('ERR_CLOSED', 'the memory transport was closed')
+    checkRequest(key, options, `memory ${address}`)
     const server = servers.get(Number(address.slice(address.lastIndexOf(':') + 1)))
     if (!server) throw new GrenacheError('ERR_CONNECTION_REFUSED', `memory ${address}: nothing listens there`)
-    if (options.signal?.aborted) {
-      throw new GrenacheError('ERR_ABORTED', `memory ${address}: aborted`, { cause: options.signal.reason })
-    }
     const rid = `m${++this.#rid}`
-    const text = await withDeadline(server.deliver(encodeRequest(rid, key, payload)), options, address)
+    const reply = this.#pending.add(rid, options.timeoutMs, options.signal)
+    server.deliver(encodeRequest(rid, key, payload)).then(
+      (text) => this.#onReply(rid, text, address),
+      (err: GrenacheError) => this.#pending.fail(rid, err),
+    )
+    return reply
+  }
+
+  #onReply(rid: string, text: string, address: string): void {
     if (Buffer.byteLength(text) > this.#maxPayloadBytes) {
-      throw new GrenacheError(
-        'ERR_PAYLOAD_TOO_LARGE',
-        `memory ${address}: reply over ${this.#maxPayloadBytes} bytes`,
-      )
+      const error = `memory ${address}: reply over ${this.#maxPayloadBytes} bytes`
+      this.#pending.fail(rid, new GrenacheError('ERR_PAYLOAD_TOO_LARGE', error))
+      return
     }
-    const reply = decodeReply(text)
-    if (reply.error !== null) throw remoteError(reply.error)
-    if (reply.rid !== rid)
-      throw new GrenacheError('ERR_BAD_REPLY', `memory ${address}: reply for another request`)
-    return reply.result
+    let reply: ReturnType<typeof decodeReply>
+    try {
+      reply = decodeReply(text)
+    } catch (err) {
+      this.#pending.fail(
+        rid,
+        new GrenacheError('ERR_BAD_REPLY', `memory ${address}: ${(err as Error).message}`),
+      )
+      return
+    }
+    // A refusal before decoding (a bad or too large request) carries no rid of ours.
+    if (reply.error === null && reply.rid !== rid) {
+      this.#pending.fail(
+        rid,
+        new GrenacheError('ERR_BAD_REPLY', `memory ${address}: reply for another request`),
+      )
+    } else this.#pending.settle(rid, reply.error, reply.result)
   }
 
   isWarm(address: string): boolean {
@@ -155,33 +167,4 @@ export class MemoryClientTransport implements ClientTransport {
   async close(): Promise<void> {
     this.#closed = true
   }
-}
-
-function withDeadline<T>(promise: Promise<T>, options: TransportRequestOptions, address: string): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const { signal, timeoutMs } = options
-    const finish = (): void => {
-      clearTimeout(timer)
-      signal?.removeEventListener('abort', onAbort)
-    }
-    const onAbort = (): void => {
-      finish()
-      reject(new GrenacheError('ERR_ABORTED', `memory ${address}: aborted`, { cause: signal?.reason }))
-    }
-    const timer = setTimeout(() => {
-      finish()
-      reject(new GrenacheError('ERR_TIMEOUT', `memory ${address}: no reply within ${timeoutMs} ms`))
-    }, timeoutMs)
-    signal?.addEventListener('abort', onAbort, { once: true })
-    promise.then(
-      (value) => {
-        finish()
-        resolve(value)
-      },
-      (err: unknown) => {
-        finish()
-        reject(err)
-      },
-    )
-  })
 }

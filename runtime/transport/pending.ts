@@ -1,12 +1,11 @@
 import { GrenacheError } from '../errors.js'
+import { startTimer } from '../util/deadline.js'
 import { remoteError } from './envelope.js'
-
-const MAX_TIMER_MS = 2 ** 31 - 1
 
 interface Pending {
   resolve(result: unknown): void
   reject(error: GrenacheError): void
-  timer: NodeJS.Timeout
+  timer: NodeJS.Timeout | undefined
   signal: AbortSignal | undefined
   onAbort: (() => void) | undefined
 }
@@ -37,11 +36,9 @@ export class PendingRequests {
       )
     }
     return new Promise((resolve, reject) => {
-      // Node fires a delay it cannot hold (over 2^31-1 ms, or NaN) after 1 ms: treat it as none.
-      const delay = timeoutMs > 0 && timeoutMs <= MAX_TIMER_MS ? timeoutMs : MAX_TIMER_MS
-      const timer = setTimeout(() => {
+      const timer = startTimer(timeoutMs, () => {
         this.fail(rid, new GrenacheError('ERR_TIMEOUT', `${this.#what}: no reply within ${timeoutMs} ms`))
-      }, delay)
+      })
       let onAbort: (() => void) | undefined
       if (signal) {
         onAbort = () =>

@@ -1,4 +1,5 @@
 import type { PeerCertificate, SecureContextOptions } from 'node:tls'
+import type { ServerLimitOptions } from './shared/server-limits.js'
 
 /** The wire protocols. `https` and `wss` are their TLS forms; `memory` stays in-process (tests). */
 export type TransportKind = 'http' | 'https' | 'ws' | 'wss' | 'zmq' | 'memory'
@@ -37,8 +38,12 @@ export interface TlsOptions extends Pick<SecureContextOptions, 'key' | 'cert' | 
   servername?: string
 }
 
-/** Options every server transport takes. */
-export interface ServerTransportOptions {
+/**
+ * Options every server transport takes: where to listen, the request size limit, and the bounds
+ * that keep one caller from starving the others (`maxConnections`, the timeouts, and per connection
+ * `maxInFlightPerConnection` and `maxUnsentBytes`).
+ */
+export interface ServerTransportOptions extends ServerLimitOptions {
   /** Port to listen on; 0 picks a free one. */
   port: number
   /** Address to bind. Default `'127.0.0.1'`. */
@@ -49,6 +54,19 @@ export interface ServerTransportOptions {
   tls?: TlsOptions
   /** How long `close()` waits for replies in flight before dropping them, in ms. Default 5000. */
   drainTimeoutMs?: number
+  /**
+   * Requests one connection may have in flight (handed to the handler, not answered). At the bound
+   * the connection is not read until one is answered (ZeroMQ, which cannot stop reading one peer:
+   * further requests of that peer are answered `ERR_BUSY`). Default 4096; 16 for HTTP, whose
+   * pipelined requests are answered in order anyway.
+   */
+  maxInFlightPerConnection?: number
+  /**
+   * Reply bytes one connection may leave unsent, because its caller does not read them. Past it
+   * the connection is not read until they drain to half. Default 16 MiB. ZeroMQ counts replies,
+   * not bytes: a peer's reply queue holds `2 × maxInFlightPerConnection` replies, then libzmq drops.
+   */
+  maxUnsentBytes?: number
 }
 
 /** A listening endpoint of one protocol. */

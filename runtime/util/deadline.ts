@@ -1,7 +1,20 @@
 import { GrenacheError } from '../errors.js'
 
 /** The longest delay `setTimeout` honours (about 24.8 days). */
-const MAX_TIMER_MS = 2 ** 31 - 1
+export const MAX_TIMER_MS = 2 ** 31 - 1
+
+/**
+ * `setTimeout(fn, ms, ...args)`, except that a delay no timer can hold (over `MAX_TIMER_MS`, or
+ * NaN) gets no timer at all: Node would fire it after 1 ms, and a deadline that far away is none.
+ * The one place every deadline of the runtime starts its timer.
+ */
+export function startTimer<A extends unknown[]>(
+  ms: number,
+  fn: (...args: A) => void,
+  ...args: A
+): NodeJS.Timeout | undefined {
+  return ms <= MAX_TIMER_MS ? setTimeout(fn, ms, ...args) : undefined
+}
 
 /** The last argument of every network call. */
 export interface CallOptions {
@@ -40,12 +53,9 @@ export function createDeadline(
   if (parent?.aborted) onParentAbort()
   else {
     parent?.addEventListener('abort', onParentAbort, { once: true })
-    // Node fires a longer timer after 1 ms; a deadline that far away is no deadline.
-    if (timeoutMs <= MAX_TIMER_MS) {
-      timer = setTimeout(() => {
-        controller.abort(new GrenacheError('ERR_TIMEOUT', `${what}: no answer within ${timeoutMs} ms`))
-      }, timeoutMs)
-    }
+    timer = startTimer(timeoutMs, () => {
+      controller.abort(new GrenacheError('ERR_TIMEOUT', `${what}: no answer within ${timeoutMs} ms`))
+    })
   }
   return {
     signal: controller.signal,

@@ -1,11 +1,10 @@
 import { gunzip } from 'node:zlib'
 import type { Dispatcher } from 'undici'
 import { GrenacheError } from '../../errors.js'
+import { startTimer } from '../../util/deadline.js'
 import { decodeReply, type ReplyEnvelope, remoteError } from '../envelope.js'
 import { httpTransportError, statusError } from './errors.js'
 
-/** The longest delay `setTimeout` honours; a deadline further away gets no timer. */
-const MAX_TIMER_MS = 2 ** 31 - 1
 const EMPTY = Buffer.alloc(0)
 
 /** What every call to one worker shares. */
@@ -53,7 +52,7 @@ export class HttpCall implements Dispatcher.DispatchHandler {
     this.#resolve = resolve
     this.#reject = reject
     this.#timeoutMs = timeoutMs
-    this.#timer = timeoutMs <= MAX_TIMER_MS ? setTimeout(expire, timeoutMs, this) : undefined
+    this.#timer = startTimer(timeoutMs, expire, this)
     this.#signal = signal
     signal?.addEventListener('abort', this)
   }

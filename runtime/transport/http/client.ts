@@ -3,8 +3,9 @@ import { gzip } from 'node:zlib'
 import type { Pool } from 'undici'
 import { GrenacheError } from '../../errors.js'
 import { undiciModule } from '../../util/lazy-modules.js'
-import { checkOption, show } from '../../util/validate.js'
+import { checkOption } from '../../util/validate.js'
 import { encodeRequest } from '../envelope.js'
+import { checkRequest } from '../shared/request-check.js'
 import type { ClientTransport, ClientTransportOptions, TransportRequestOptions } from '../types.js'
 import { workerOrigin } from './address.js'
 import { type CallTarget, HttpCall } from './call.js'
@@ -90,17 +91,8 @@ export class HttpClientTransport implements ClientTransport {
     let body: string
     const rid = randomUUID()
     try {
-      if (typeof key !== 'string') throw new GrenacheError('ERR_INVALID_ARGUMENT', 'key must be a string')
-      if (typeof timeoutMs !== 'number' || !(timeoutMs > 0)) {
-        throw new GrenacheError(
-          'ERR_INVALID_ARGUMENT',
-          `timeoutMs must be a number above 0, got ${show(timeoutMs)}`,
-        )
-      }
+      checkRequest(key, options, `${this.kind} ${address}`)
       worker = this.#workers.get(address) ?? this.#addWorker(address)
-      if (signal?.aborted) {
-        throw new GrenacheError('ERR_ABORTED', `${worker.label}: aborted`, { cause: signal.reason })
-      }
       body = encodeRequest(rid, key, payload)
     } catch (err) {
       return Promise.reject(err)

@@ -4,6 +4,8 @@ import type { PeerCertificate, TLSSocket } from 'node:tls'
 import { gunzip, gzip } from 'node:zlib'
 import { GrenacheError } from '../../errors.js'
 import { decodeRequest, encodeReply, errorMessage, peekRequestId, type RequestEnvelope } from '../envelope.js'
+import type { ConnectionBounds } from '../shared/in-flight.js'
+import { isRefused } from '../shared/server-limits.js'
 import type { RequestHandler, RpcRequest } from '../types.js'
 
 /** What every exchange of one server shares. */
@@ -15,6 +17,10 @@ export interface ExchangeContext {
   handler: RequestHandler
   /** The server is closing: replies close their connection. */
   closing: boolean
+  /** The refusal of a connection past `maxConnections`. */
+  readonly busy: string
+  /** What one connection may hold: requests not yet flushed, and their reply bytes. */
+  readonly bounds: ConnectionBounds
 }
 
 /** On each connection: its requests not answered yet (close() ends the connections without any). */
@@ -23,7 +29,23 @@ export const kInFlight = Symbol('grenache.http.inFlight')
 /** A connection of the server, with its count of requests in flight. */
 export interface TrackedSocket extends Socket {
   [kInFlight]: number
+  [kLoad]?: Load
 }
+
+/**
+ * What a connection holds: exchanges whose reply is not flushed yet and their bytes. Past a bound
+ * its next requests wait in `backlog` unread and the socket is paused, until replies flush: a
+ * caller that pipelines requests and never reads cannot make the worker hold their replies
+ * (node:http alone stops only after a whole read of requests, ~1000 small ones).
+ */
+interface Load {
+  open: number
+  unsent: number
+  backlog: RpcIncomingMessage[] | undefined
+}
+
+const kLoad = Symbol('grenache.http.load')
+const kBytes = Symbol('grenache.http.bytes')
 
 const EMPTY = Buffer.alloc(0)
 /** How much of an oversized body is searched for its rid. */
@@ -54,8 +76,19 @@ export class RpcIncomingMessage extends IncomingMessage {
 export function startExchange(context: ExchangeContext, req: RpcIncomingMessage, res: ServerResponse): void {
   req.context = context
   req.response = res
-  ;(req.socket as TrackedSocket)[kInFlight]++
+  const socket = req.socket as TrackedSocket
+  socket[kInFlight]++
+  let load = socket[kLoad]
+  if (load === undefined) {
+    load = { open: 0, unsent: 0, backlog: undefined }
+    socket[kLoad] = load
+  }
+  load.open++
   const headers = req.headers
+  if (isRefused(req.socket)) {
+    sendStatus(req, 503, encodeReply(null, context.busy, null), true)
+    return
+  }
   if (headers.upgrade !== undefined) {
     // A WebSocket client dialled an HTTP worker: say so at once rather than leave it waiting.
     const message = `ERR_TRANSPORT_MISMATCH: this port speaks Grenache RPC over ${context.kind.toUpperCase()}, not ${String(headers.upgrade)}`
@@ -70,8 +103,52 @@ export function startExchange(context: ExchangeContext, req: RpcIncomingMessage,
   }
   const compress = headers['grc-compress']
   req.compress = typeof compress === 'string' && compress.includes('gzip')
+  if (load.backlog !== undefined) {
+    // node:http resumes a socket whose replies drained: it stays paused while requests wait.
+    load.backlog.push(req)
+    socket.pause()
+    return
+  }
+  if (overLoaded(load, context.bounds)) {
+    load.backlog = [req]
+    socket.pause()
+    return
+  }
+  readBody(req)
+}
+
+function readBody(req: RpcIncomingMessage): void {
   req.on('data', onBodyData)
   req.on('end', onBodyEnd)
+}
+
+function overLoaded(load: Load, bounds: ConnectionBounds): boolean {
+  return load.open > bounds.maxInFlight || load.unsent > bounds.maxUnsentBytes
+}
+
+/** A reply was flushed to the kernel (its `finish`): the requests waiting may go on. */
+function onResponseFinish(this: ServerResponse & { [kBytes]?: number }): void {
+  const req = this.req as RpcIncomingMessage
+  const socket = req.socket as TrackedSocket
+  const load = socket[kLoad]
+  if (load === undefined) return
+  load.open--
+  load.unsent -= this[kBytes] ?? 0
+  const backlog = load.backlog
+  if (backlog === undefined) return
+  const bounds = (req.context as ExchangeContext).bounds
+  // `open` counts the requests waiting too; the others are being read, handled or flushed.
+  while (
+    backlog.length > 0 &&
+    load.open - backlog.length < bounds.maxInFlight &&
+    load.unsent <= bounds.maxUnsentBytes / 2
+  ) {
+    readBody(backlog.shift() as RpcIncomingMessage)
+  }
+  if (backlog.length === 0) {
+    load.backlog = undefined
+    socket.resume()
+  }
 }
 
 /** Reads `_gr: [rid, key]`; false when it is not JSON. */
@@ -218,9 +295,14 @@ function writeResponse(req: RpcIncomingMessage, status: number, body: string | B
   const res = req.response as ServerResponse
   if (res.headersSent || res.destroyed) return
   if (close || (req.context as ExchangeContext).closing) res.shouldKeepAlive = false
-  res.writeHead(status, {
-    'content-length': typeof body === 'string' ? Buffer.byteLength(body) : body.length,
-  })
+  const bytes = typeof body === 'string' ? Buffer.byteLength(body) : body.length
+  const load = (req.socket as TrackedSocket)[kLoad]
+  if (load !== undefined) {
+    load.unsent += bytes
+    ;(res as ServerResponse & { [kBytes]?: number })[kBytes] = bytes
+    res.once('finish', onResponseFinish)
+  }
+  res.writeHead(status, { 'content-length': bytes })
   res.end(body)
 }
 

@@ -5,6 +5,14 @@ import { debuglog } from 'node:util'
 import { GrenacheError, toGrenacheError } from '../../errors.js'
 import { checkOption } from '../../util/validate.js'
 import { encodeReply } from '../envelope.js'
+import { resolveConnectionBounds } from '../shared/in-flight.js'
+import { rawResponse, sniffPlainHttp } from '../shared/plain-on-tls.js'
+import {
+  capConnections,
+  httpTimeouts,
+  resolveServerLimits,
+  type ServerLimits,
+} from '../shared/server-limits.js'
 import type { RequestHandler, ServerTransport, ServerTransportOptions } from '../types.js'
 import {
   type ExchangeContext,
@@ -32,10 +40,6 @@ export interface HttpServerTransportOptions extends ServerTransportOptions {
 }
 
 const DEFAULT_MAX_REQUEST_BYTES = 1024 * 1024
-/** How long a connection to the HTTPS port may stay silent before its first byte, in ms. */
-const FIRST_BYTE_TIMEOUT_MS = 10_000
-/** How long a refused connection may linger so that the caller reads the answer, in ms. */
-const LINGER_MS = 1000
 
 /**
  * The HTTP(S) server transport: node:http(s), any method and path (as the reference), the whole
@@ -50,6 +54,7 @@ export class HttpServerTransport implements ServerTransport {
   readonly #drainTimeoutMs: number
   readonly #tls: ReturnType<typeof serverTlsOptions> | undefined
   readonly #context: ExchangeContext
+  readonly #limits: ServerLimits
   /** Every TCP connection, for the forced close. */
   readonly #sockets = new Set<Socket>()
   /** HTTPS connections that have not sent their first byte yet: close() closes them at once. */
@@ -70,6 +75,7 @@ export class HttpServerTransport implements ServerTransport {
       checkOption.fail('tls', "is required for kind 'https'", options.tls)
     }
     this.#tls = options.tls === undefined ? undefined : serverTlsOptions(options.tls)
+    this.#limits = resolveServerLimits(options, 5000)
     this.#context = {
       kind: this.kind,
       maxPayloadBytes: checkOption.integer(
@@ -80,6 +86,10 @@ export class HttpServerTransport implements ServerTransport {
       peerCertificates: this.#tls?.requestCert === true,
       handler: () => {},
       closing: false,
+      busy: `ERR_BUSY: this worker has ${this.#limits.maxConnections} connections open, its limit (maxConnections)`,
+      // Replies go back in order on a connection: deep pipelining buys nothing, and each request
+      // read is a reply held.
+      bounds: resolveConnectionBounds(options, 16),
     }
   }
 
@@ -165,7 +175,7 @@ export class HttpServerTransport implements ServerTransport {
   }
 
   #createServer(): Server {
-    const options = { IncomingMessage: RpcIncomingMessage }
+    const options = { IncomingMessage: RpcIncomingMessage, ...httpTimeouts(this.#limits) }
     const context = this.#context
     const onRequest = (req: RpcIncomingMessage, res: Parameters<typeof startExchange>[2]): void =>
       startExchange(context, req, res)
@@ -173,7 +183,8 @@ export class HttpServerTransport implements ServerTransport {
       this.#tls === undefined
         ? createHttpServer(options, onRequest as never)
         : createHttpsServer({ ...this.#tls, ...options }, onRequest as never)
-    if (this.#tls !== undefined) sniffPlainHttp(server, this.#silent)
+    if (this.#tls !== undefined) sniffPlainHttp(server, this.#silent, this.#limits.headersTimeoutMs, 'HTTPS')
+    capConnections(server, this.#limits)
     server.on('connection', (socket: Socket) => {
       this.#sockets.add(socket)
       socket.once('close', () => this.#sockets.delete(socket))
@@ -206,50 +217,4 @@ function onClientError(err: Error & { code?: string }, socket: Socket): void {
     socket.end(rawResponse(status, reason, body))
   }
   socket.destroy()
-}
-
-function rawResponse(status: number, reason: string, body: string, extra = ''): string {
-  return `HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\n${extra}Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`
-}
-
-/**
- * On the HTTPS port, looks at each connection's first byte before TLS starts: a TLS handshake
- * goes on to node:https, anything else is answered in plain HTTP with 426 (TLS required), so a
- * plain HTTP client fails at once with `ERR_TRANSPORT_MISMATCH` instead of a reset.
- */
-function sniffPlainHttp(server: Server, silent: Set<Socket>): void {
-  const listeners = server.listeners('connection')
-  const tlsListener = listeners[0] as ((socket: Socket) => void) | undefined
-  if (listeners.length !== 1 || tlsListener === undefined) return
-  server.removeListener('connection', tlsListener)
-  server.on('connection', (socket: Socket) => {
-    silent.add(socket)
-    socket.on('error', onSniffError)
-    socket.once('close', () => silent.delete(socket))
-    socket.setTimeout(FIRST_BYTE_TIMEOUT_MS, onSniffTimeout)
-    socket.once('data', (chunk: Buffer) => {
-      silent.delete(socket)
-      socket.pause()
-      socket.setTimeout(0)
-      socket.removeListener('timeout', onSniffTimeout)
-      socket.unshift(chunk)
-      if (chunk[0] === 0x16) {
-        tlsListener.call(server, socket)
-        return
-      }
-      const body = encodeReply(null, 'ERR_TRANSPORT_MISMATCH: this port speaks HTTPS', null)
-      socket.resume()
-      socket.end(rawResponse(426, 'Upgrade Required', body, 'Upgrade: TLS/1.3, HTTP/1.1\r\n'))
-      socket.setTimeout(LINGER_MS, onSniffTimeout)
-    })
-  })
-}
-
-function onSniffError(this: Socket, err: Error): void {
-  debug('https connection error before TLS: %s', err.message)
-  this.destroy()
-}
-
-function onSniffTimeout(this: Socket): void {
-  this.destroy()
 }

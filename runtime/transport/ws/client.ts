@@ -4,6 +4,7 @@ import type { ClientOptions } from 'ws'
 import { GrenacheError } from '../../errors.js'
 import { wsModule } from '../../util/lazy-modules.js'
 import { encodeRequest } from '../envelope.js'
+import { checkRequest } from '../shared/request-check.js'
 import type { ClientTransport, TransportRequestOptions } from '../types.js'
 import { type WsClientStats, WsConnection } from './connection.js'
 import { dialOptions, wsUrl } from './dial.js'
@@ -14,8 +15,6 @@ import {
   type WsKind,
 } from './options.js'
 
-/** `setTimeout` fires a longer delay after 1 ms; a deadline beyond this one is no deadline. */
-const MAX_TIMER_MS = 2 ** 31 - 1
 /** How often `close()` looks whether the requests in flight are done. */
 const DRAIN_POLL_MS = 10
 
@@ -58,27 +57,10 @@ export class WsClientTransport implements ClientTransport {
   ): Promise<unknown> {
     try {
       if (this.#closing) throw new GrenacheError('ERR_CLOSED', `${this.kind} client transport is closed`)
-      if (typeof key !== 'string') {
-        throw new GrenacheError('ERR_INVALID_ARGUMENT', `key must be a string, got ${typeof key}`)
-      }
-      let timeoutMs = options?.timeoutMs
-      if (typeof timeoutMs !== 'number' || Number.isNaN(timeoutMs)) {
-        throw new GrenacheError('ERR_INVALID_ARGUMENT', `timeoutMs must be a number of ms, got ${timeoutMs}`)
-      }
-      const signal = options.signal
-      if (signal?.aborted) {
-        throw new GrenacheError('ERR_ABORTED', `${this.kind} ${address}: aborted`, { cause: signal.reason })
-      }
-      if (timeoutMs <= 0) {
-        throw new GrenacheError(
-          'ERR_TIMEOUT',
-          `${this.kind} ${address}: the deadline passed before the request`,
-        )
-      }
-      if (timeoutMs > MAX_TIMER_MS) timeoutMs = MAX_TIMER_MS
+      checkRequest(key, options, `${this.kind} ${address}`)
       const rid = this.#ridPrefix + (this.#ridCounter++).toString(36)
       const frame = encodeRequest(rid, key, payload)
-      return this.#connection(address).request(rid, frame, timeoutMs, signal)
+      return this.#connection(address).request(rid, frame, options.timeoutMs, options.signal)
     } catch (err) {
       return Promise.reject(err)
     }

@@ -69,10 +69,16 @@ export class WsConnection {
     socket.on('close', this.#onClose)
     socket.on('unexpected-response', (_request, response) => {
       response.resume()
-      this.#failure ??= new GrenacheError(
-        'ERR_TRANSPORT_MISMATCH',
-        `${this.#what} answered the WebSocket upgrade with HTTP ${response.statusCode}: not a WebSocket worker`,
-      )
+      this.#failure ??=
+        response.statusCode === 503
+          ? new GrenacheError(
+              'ERR_BUSY',
+              `${this.#what} refused the connection with HTTP 503: it has too many connections open`,
+            )
+          : new GrenacheError(
+              'ERR_TRANSPORT_MISMATCH',
+              `${this.#what} answered the WebSocket upgrade with HTTP ${response.statusCode}: not a WebSocket worker`,
+            )
       socket.terminate()
     })
   }

@@ -5,13 +5,21 @@ import {
   type ServerResponse,
 } from 'node:http'
 import { createServer as createHttpsServer } from 'node:https'
-import type { AddressInfo } from 'node:net'
+import type { AddressInfo, Socket } from 'node:net'
 import type { PeerCertificate, TLSSocket } from 'node:tls'
 import { debuglog } from 'node:util'
 import type WebSocket from 'ws'
 import type { WebSocketServer } from 'ws'
 import { toGrenacheError } from '../../errors.js'
 import { wsModule } from '../../util/lazy-modules.js'
+import { sniffPlainHttp } from '../shared/plain-on-tls.js'
+import {
+  busyMessage,
+  capConnections,
+  httpTimeouts,
+  isRefused,
+  type ServerLimits,
+} from '../shared/server-limits.js'
 import type { TlsOptions } from '../types.js'
 import { pickTls, type WsKind } from './options.js'
 
@@ -29,16 +37,22 @@ export interface WsEndpointOptions {
   maxPayload: number
   /** What the 426 answer to a plain HTTP request says this port is. */
   role: string
+  /** Connection cap, handshake timeouts, and the idle timeout of open WebSockets (0: none). */
+  limits: ServerLimits
 }
 
 /**
  * A listening `ws` WebSocketServer on its own `node:http(s)` server, accepting any path. A plain
- * HTTP request gets 426 Upgrade Required, so an HTTP client fails at once instead of hanging.
+ * HTTP request gets 426 Upgrade Required, so an HTTP client fails at once instead of hanging. The
+ * opening handshake is bounded by the header and request timeouts, a connection past the cap gets
+ * `503 ERR_BUSY`, and an open WebSocket silent for `idleTimeoutMs` is closed with 1001.
  */
 export class WsEndpoint {
   readonly server: Server
   readonly wss: WebSocketServer
   readonly #options: WsEndpointOptions
+  /** TLS connections that have not sent their first byte yet. */
+  readonly #silent = new Set<Socket>()
   #port = 0
   #stopped = false
 
@@ -47,8 +61,15 @@ export class WsEndpoint {
     onConnection: (socket: WebSocket, request: IncomingMessage) => void,
   ) {
     this.#options = options
+    const limits = options.limits
     const answerPlainHttp = (request: IncomingMessage, response: ServerResponse): void => {
       request.resume()
+      if (isRefused(request.socket)) {
+        const busy = `${busyMessage(limits)}\n`
+        response.writeHead(503, { 'content-length': Buffer.byteLength(busy), connection: 'close' })
+        response.end(busy)
+        return
+      }
       const body = `ERR_TRANSPORT_MISMATCH: this port is a ${options.role} and speaks WebSocket (${options.kind}://host:port/ws), not plain HTTP\n`
       response.writeHead(426, {
         'content-type': 'text/plain; charset=utf-8',
@@ -62,13 +83,17 @@ export class WsEndpoint {
     this.server = tls
       ? createHttpsServer(
           {
+            ...httpTimeouts(limits),
             ...pickTls(tls),
             requestCert: tls.requestCert ?? false,
             rejectUnauthorized: tls.requestCert ? (tls.rejectUnauthorized ?? true) : false,
           },
           answerPlainHttp,
         )
-      : createHttpServer(answerPlainHttp)
+      : createHttpServer(httpTimeouts(limits), answerPlainHttp)
+    if (tls)
+      sniffPlainHttp(this.server, this.#silent, limits.headersTimeoutMs, `${options.kind}://host:port/ws`)
+    capConnections(this.server, limits)
     this.server.on('clientError', (err, socket) => {
       debug('%s: client error: %s', options.kind, err.message)
       // As Node does by default: a TLS client hitting a plain port then reads a clear "not TLS".
@@ -82,10 +107,18 @@ export class WsEndpoint {
       server: this.server,
       perMessageDeflate: false,
       maxPayload: options.maxPayload,
+      verifyClient: (info, accept) => {
+        if (isRefused(info.req.socket)) accept(false, 503, busyMessage(limits))
+        else accept(true)
+      },
     })
     this.wss.on('error', (err) => debug('%s: server error: %s', options.kind, err.message))
     this.wss.on('connection', (socket, request) => {
       socket.on('error', (err) => debug('%s: socket error: %s', options.kind, err.message))
+      // ws clears the socket's timeout at the upgrade; from here it counts silence both ways.
+      if (limits.idleTimeoutMs > 0) {
+        request.socket.setTimeout(limits.idleTimeoutMs, () => closeSocket(socket, 'idle'))
+      }
       onConnection(socket, request)
     })
   }
@@ -127,6 +160,7 @@ export class WsEndpoint {
     await new Promise<void>((resolve) => this.wss.close(() => resolve()))
     // Connections still in their opening handshake are plain HTTP connections of the server.
     this.server.closeAllConnections()
+    for (const socket of this.#silent) socket.destroy()
   }
 }
 
@@ -138,7 +172,7 @@ export function peerCertificate(request: IncomingMessage): PeerCertificate | und
   return certificate && Object.keys(certificate).length > 0 ? certificate : undefined
 }
 
-function closeSocket(socket: WebSocket): Promise<void> {
+function closeSocket(socket: WebSocket, reason = 'closing'): Promise<void> {
   if (socket.readyState === socket.CLOSED) return Promise.resolve()
   return new Promise((resolve) => {
     const timer = setTimeout(() => socket.terminate(), CLOSE_GRACE_MS)
@@ -146,7 +180,7 @@ function closeSocket(socket: WebSocket): Promise<void> {
       clearTimeout(timer)
       resolve()
     })
-    if (socket.readyState === socket.OPEN) socket.close(1001, 'closing')
+    if (socket.readyState === socket.OPEN) socket.close(1001, reason)
     else socket.terminate()
   })
 }

@@ -1,5 +1,7 @@
 import { createSecureContext } from 'node:tls'
 import { type Checker, checkOption } from '../../util/validate.js'
+import { type ConnectionBounds, resolveConnectionBounds } from '../shared/in-flight.js'
+import { resolveServerLimits, type ServerLimitOptions, type ServerLimits } from '../shared/server-limits.js'
 import type { ClientTransportOptions, ServerTransportOptions, TlsOptions } from '../types.js'
 
 /** The two kinds a WebSocket transport can be. */
@@ -23,8 +25,8 @@ export interface WsServerTransportOptions extends ServerTransportOptions {
   drainTimeoutMs?: number
 }
 
-/** Options of a `WsPublisher`. */
-export interface WsPublisherOptions {
+/** Options of a `WsPublisher`; the connection cap and timeouts as every server's. */
+export interface WsPublisherOptions extends ServerLimitOptions {
   /** Serve `wss://` with this certificate and key (the reference publisher has no TLS). */
   tls?: TlsOptions
   /**
@@ -65,6 +67,8 @@ export interface ResolvedServerOptions {
   maxPayloadBytes: number
   tls: TlsOptions | undefined
   drainTimeoutMs: number
+  limits: ServerLimits
+  bounds: ConnectionBounds
 }
 
 export interface ResolvedSubscriberOptions {
@@ -146,12 +150,15 @@ export function resolveServerOptions(options: WsServerTransportOptions): Resolve
     // The hard cap (4×) must stay below what ws accepts.
     maxPayloadBytes: check.integer('maxPayloadBytes', options.maxPayloadBytes ?? MIB, 1, MAX_BYTES / 4),
     drainTimeoutMs: check.integer('drainTimeoutMs', options.drainTimeoutMs ?? 5000, 0, HOUR_MS),
+    limits: resolveServerLimits(options, 0),
+    bounds: resolveConnectionBounds(options),
   }
 }
 
 export function resolvePublisherOptions(options: WsPublisherOptions | undefined): {
   tls: TlsOptions | undefined
   maxBufferedBytes: number
+  limits: ServerLimits
 } {
   const o: WsPublisherOptions = object(options)
   const tls = tlsOf(checkOption, o.tls)
@@ -161,6 +168,7 @@ export function resolvePublisherOptions(options: WsPublisherOptions | undefined)
   return {
     tls,
     maxBufferedBytes: checkOption.integer('maxBufferedBytes', o.maxBufferedBytes ?? 64 * MIB, 1, MAX_BYTES),
+    limits: resolveServerLimits(o, 0),
   }
 }
 

@@ -3,6 +3,7 @@ import { debuglog } from 'node:util'
 import type WebSocket from 'ws'
 import { GrenacheError } from '../../errors.js'
 import { checkArgument } from '../../util/validate.js'
+import type { ServerLimits } from '../shared/server-limits.js'
 import { batchedSender, type FrameSender } from './batched-send.js'
 import { WsEndpoint } from './endpoint.js'
 import { resolvePublisherOptions, type WsPublisherOptions } from './options.js'
@@ -36,6 +37,7 @@ export interface WsPublisherListenOptions {
 export class WsPublisher extends EventEmitter<WsPublisherEvents> {
   readonly #tls: WsPublisherOptions['tls']
   readonly #maxBufferedBytes: number
+  readonly #limits: ServerLimits
   /** Connected subscribers, each with a sender that batches the frames of a tick. */
   readonly #sockets = new Map<WebSocket, FrameSender>()
   #endpoint: WsEndpoint | undefined
@@ -46,6 +48,7 @@ export class WsPublisher extends EventEmitter<WsPublisherEvents> {
     const resolved = resolvePublisherOptions(options)
     this.#tls = resolved.tls
     this.#maxBufferedBytes = resolved.maxBufferedBytes
+    this.#limits = resolved.limits
   }
 
   /** The bound port (0 before `listen` resolved). */
@@ -75,6 +78,7 @@ export class WsPublisher extends EventEmitter<WsPublisherEvents> {
         tls,
         maxPayload: MAX_INCOMING_BYTES,
         role: 'Grenache publisher',
+        limits: this.#limits,
       },
       (socket, request) => {
         if (this.#closing) {

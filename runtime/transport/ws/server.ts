@@ -4,6 +4,7 @@ import type WebSocket from 'ws'
 import type { RawData } from 'ws'
 import { GrenacheError } from '../../errors.js'
 import { decodeRequest, encodeReply, peekRequestId } from '../envelope.js'
+import { ConnectionGate, InFlight } from '../shared/in-flight.js'
 import type { Reply, RequestHandler, ServerTransport } from '../types.js'
 import { batchedSender } from './batched-send.js'
 import { peerCertificate, WsEndpoint } from './endpoint.js'
@@ -28,10 +29,8 @@ export class WsServerTransport implements ServerTransport {
   readonly options: Readonly<ResolvedServerOptions>
   #endpoint: WsEndpoint | undefined
   #handler: RequestHandler | undefined
-  /** Requests handed to the handler and not replied to yet. */
-  #inFlight = 0
+  readonly #inFlight = new InFlight()
   #draining = false
-  #onDrained: (() => void) | undefined
   #closing: Promise<void> | undefined
 
   constructor(options: WsServerTransportOptions) {
@@ -50,10 +49,10 @@ export class WsServerTransport implements ServerTransport {
     if (typeof handler !== 'function') {
       throw new GrenacheError('ERR_INVALID_ARGUMENT', `handler must be a function, got ${typeof handler}`)
     }
-    const { kind, port, host, tls, maxPayloadBytes } = this.options
+    const { kind, port, host, tls, maxPayloadBytes, limits } = this.options
     this.#handler = handler
     const endpoint = new WsEndpoint(
-      { kind, port, host, tls, maxPayload: 4 * maxPayloadBytes, role: 'Grenache worker' },
+      { kind, port, host, tls, maxPayload: 4 * maxPayloadBytes, role: 'Grenache worker', limits },
       (socket, request) => this.#serve(socket, request),
     )
     this.#endpoint = endpoint
@@ -79,16 +78,7 @@ export class WsServerTransport implements ServerTransport {
     if (!endpoint) return
     this.#draining = true
     endpoint.stopAccepting()
-    if (this.#inFlight > 0 && this.options.drainTimeoutMs > 0) {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, this.options.drainTimeoutMs)
-        this.#onDrained = () => {
-          clearTimeout(timer)
-          resolve()
-        }
-      })
-      this.#onDrained = undefined
-    }
+    await this.#inFlight.drain(this.options.drainTimeoutMs)
     await endpoint.closeSockets()
   }
 
@@ -99,14 +89,39 @@ export class WsServerTransport implements ServerTransport {
     }
     const certificate = this.options.tls ? peerCertificate(request) : undefined
     const batched = batchedSender(socket)
+    // A caller that sends and never reads: its socket is not read until its replies drain, and
+    // the frames already read meanwhile (one read's worth at most) wait in `backlog`.
+    const backlog: Buffer[] = []
+    const gate = new ConnectionGate(
+      this.options.bounds,
+      () => socket.pause(),
+      () => {
+        // Taken off before it runs: its reply may pause and resume the gate again meanwhile.
+        while (backlog.length > 0 && !gate.paused) {
+          this.#onFrame(send, gate, backlog.shift() as Buffer, certificate)
+        }
+        if (!gate.paused) socket.resume()
+      },
+    )
+    request.socket.on('drain', () => gate.unsent(socket.bufferedAmount))
     // A reply to a socket that closed meanwhile is dropped: the caller is gone, nothing to tell.
     const send = (text: string): void => {
-      if (socket.readyState === socket.OPEN) batched(text)
+      if (socket.readyState !== socket.OPEN) return
+      batched(text)
+      gate.unsent(socket.bufferedAmount)
     }
-    socket.on('message', (data: RawData) => this.#onFrame(send, data as Buffer, certificate))
+    socket.on('message', (data: RawData) => {
+      if (gate.paused) backlog.push(data as Buffer)
+      else this.#onFrame(send, gate, data as Buffer, certificate)
+    })
   }
 
-  #onFrame(send: (text: string) => void, data: Buffer, certificate: PeerCertificate | undefined): void {
+  #onFrame(
+    send: (text: string) => void,
+    gate: ConnectionGate,
+    data: Buffer,
+    certificate: PeerCertificate | undefined,
+  ): void {
     const limit = this.options.maxPayloadBytes
     if (data.length > limit) {
       const rid = peekRequestId(data.toString('utf8', 0, RID_PEEK_BYTES)) ?? null
@@ -131,14 +146,7 @@ export class WsServerTransport implements ServerTransport {
       send(encodeReply(rid, 'ERR_CLOSED: the worker is closing', null))
       return
     }
-    this.#inFlight++
-    let replied = false
-    const reply: Reply = (error, result) => {
-      if (replied) return
-      replied = true
-      send(encodeReply(rid, error, result))
-      if (--this.#inFlight === 0 && this.#onDrained) this.#onDrained()
-    }
+    const reply: Reply = this.#inFlight.open((error, result) => send(encodeReply(rid, error, result)), gate)
     try {
       ;(this.#handler as RequestHandler)(
         { rid, key: envelope.key, payload: envelope.payload, transport: this.kind, certificate },

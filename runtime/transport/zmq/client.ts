@@ -2,6 +2,7 @@ import { setTimeout as delay } from 'node:timers/promises'
 import { GrenacheError } from '../../errors.js'
 import { zmqModule } from '../../util/lazy-modules.js'
 import { encodeRequest } from '../envelope.js'
+import { checkRequest } from '../shared/request-check.js'
 import type { ClientTransport, TransportRequestOptions } from '../types.js'
 import { DealerConnection } from './connection.js'
 import { dialEndpoint } from './endpoint.js'
@@ -10,9 +11,6 @@ import {
   resolveClientOptions,
   type ZmqClientTransportOptions,
 } from './options.js'
-
-/** The longest delay `setTimeout` honours; Node fires a longer timer after 1 ms. */
-const MAX_TIMER_MS = 2 ** 31 - 1
 
 /**
  * Calls ZeroMQ workers: one Dealer per worker at `tcp://ip:port`, requests multiplexed by rid, each
@@ -46,30 +44,17 @@ export class ZmqClientTransport implements ClientTransport {
         new GrenacheError('ERR_CLOSED', `zmq ${address}: the client transport was closed`),
       )
     }
-    const { timeoutMs, signal } = options
-    if (signal?.aborted) {
-      return Promise.reject(
-        new GrenacheError('ERR_ABORTED', `zmq ${address}: aborted`, { cause: signal.reason }),
-      )
-    }
-    if (typeof timeoutMs !== 'number' || !(timeoutMs > 0)) {
-      return Promise.reject(
-        new GrenacheError(
-          'ERR_INVALID_ARGUMENT',
-          `timeoutMs must be a number above 0, got ${String(timeoutMs)}`,
-        ),
-      )
-    }
     const rid = String(++this.#rid)
     let frame: string
     let connection: DealerConnection
     try {
+      checkRequest(key, options, `zmq ${address}`)
       frame = encodeRequest(rid, key, payload)
       connection = this.#connections.get(address) ?? this.#connect(address)
     } catch (err) {
       return Promise.reject(err)
     }
-    const reply = connection.pending.add(rid, Math.min(timeoutMs, MAX_TIMER_MS), signal)
+    const reply = connection.pending.add(rid, options.timeoutMs, options.signal)
     connection.send(frame)
     return reply
   }

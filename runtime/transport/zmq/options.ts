@@ -1,4 +1,6 @@
 import { checkOption } from '../../util/validate.js'
+import { type ConnectionBounds, resolveConnectionBounds } from '../shared/in-flight.js'
+import { resolveServerLimits, type ServerLimits } from '../shared/server-limits.js'
 import type { ClientTransportOptions, ServerTransportOptions } from '../types.js'
 
 /** Options of a `ZmqClientTransport`. */
@@ -55,6 +57,8 @@ export interface ResolvedServerOptions {
   host: string
   maxPayloadBytes: number
   drainTimeoutMs: number
+  limits: ServerLimits
+  bounds: ConnectionBounds
 }
 
 export interface ResolvedPublisherOptions {
@@ -105,6 +109,9 @@ export function resolveServerOptions(options: ZmqServerTransportOptions): Resolv
     host: checkOption.string('host', options.host ?? '127.0.0.1'),
     maxPayloadBytes: checkOption.integer('maxPayloadBytes', options.maxPayloadBytes ?? MIB, 1, MAX_BYTES),
     drainTimeoutMs: checkOption.integer('drainTimeoutMs', options.drainTimeoutMs ?? 5000, 0, HOUR_MS),
+    // A ZeroMQ peer is not a socket we can close: "idle" is how long it is remembered as connected.
+    limits: resolveServerLimits(options, 60_000),
+    bounds: resolveConnectionBounds(options),
   }
 }
 

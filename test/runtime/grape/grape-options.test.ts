@@ -40,6 +40,12 @@ describe('resolveGrapeOptions()', () => {
       verify: verifySignature,
       allowedOrigins: [],
       allowedHosts: [],
+      apiLimits: {
+        maxConnections: 4096,
+        headersTimeoutMs: 10_000,
+        requestTimeoutMs: 30_000,
+        idleTimeoutMs: 5000,
+      },
     })
   })
 
@@ -62,6 +68,7 @@ describe('resolveGrapeOptions()', () => {
       verify,
       allowedOrigins: ['https://dash.example:8443', 'null'],
       allowedHosts: ['grape.internal', 'grape.internal:30001', '[::1]:30001'],
+      apiLimits: { maxConnections: 1, headersTimeoutMs: 1, requestTimeoutMs: 1, idleTimeoutMs: 0 },
     }
     expect(resolveGrapeOptions(options)).toEqual({ ...options, selfAnnounce: true })
   })

@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { createApiGuard } from '../../../runtime/grape/api-guard.js'
 import type { Answer, Handlers, Operation } from '../../../runtime/grape/handlers.js'
 import { type ApiServerOptions, createApiServer, operationOf } from '../../../runtime/grape/http-api.js'
+import { resolveServerLimits } from '../../../runtime/transport/shared/server-limits.js'
 
 describe('operationOf()', () => {
   it.each<[string, Operation]>([
@@ -89,7 +90,13 @@ describe('createApiServer()', () => {
       put: handler('put'),
       get: handler('get'),
     }
-    server = createApiServer({ handlers, maxPayloadBytes, onError: (err) => errors.push(err), ...extra })
+    server = createApiServer({
+      handlers,
+      maxPayloadBytes,
+      onError: (err) => errors.push(err),
+      limits: resolveServerLimits({}, 5000),
+      ...extra,
+    })
     const s = server
     await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve))
     const { port } = s.address() as AddressInfo

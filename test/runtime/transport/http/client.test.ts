@@ -233,14 +233,14 @@ describe('HttpClientTransport', () => {
       }
     })
 
-    it('maps the status of another body: 400 ERR_BAD_REQUEST, 413 ERR_PAYLOAD_TOO_LARGE, 426 ERR_TRANSPORT_MISMATCH, others ERR_BAD_REPLY', async () => {
+    it('maps the status of another body: 400 ERR_BAD_REQUEST, 413 ERR_PAYLOAD_TOO_LARGE, 426 ERR_TRANSPORT_MISMATCH, 503 ERR_BUSY, others ERR_BAD_REPLY', async () => {
       const expected: Record<number, string> = {
         400: 'ERR_BAD_REQUEST',
         413: 'ERR_PAYLOAD_TOO_LARGE',
         426: 'ERR_TRANSPORT_MISMATCH',
         404: 'ERR_BAD_REPLY',
         500: 'ERR_BAD_REPLY',
-        503: 'ERR_BAD_REPLY',
+        503: 'ERR_BUSY',
         204: 'ERR_BAD_REPLY',
       }
       for (const [status, errorCode] of Object.entries(expected)) {

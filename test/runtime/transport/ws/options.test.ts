@@ -23,7 +23,7 @@ describe('WebSocket transport options', () => {
     expect(resolveClientOptions({ kind: 'wss' }).kind).toBe('wss')
   })
 
-  it('fills the server defaults: 127.0.0.1, 1 MiB requests, 5 s drain', () => {
+  it('fills the server defaults: 127.0.0.1, 1 MiB requests, 5 s drain, the bounds of every server', () => {
     expect(resolveServerOptions({ port: 0 })).toEqual({
       kind: 'ws',
       tls: undefined,
@@ -31,6 +31,8 @@ describe('WebSocket transport options', () => {
       host: '127.0.0.1',
       maxPayloadBytes: 1024 * 1024,
       drainTimeoutMs: 5000,
+      limits: { maxConnections: 4096, headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, idleTimeoutMs: 0 },
+      bounds: { maxInFlight: 4096, maxUnsentBytes: 16 * 1024 * 1024 },
     })
   })
 

@@ -100,12 +100,12 @@ describe('WsClientTransport and WsServerTransport over TLS (wss)', () => {
     ).resolves.toBe('ERR_TRANSPORT_MISMATCH')
   })
 
-  it('fails fast, without a hang, when a plain ws client dials a wss worker', async () => {
+  it('fails fast with ERR_TRANSPORT_MISMATCH when a plain ws client dials a wss worker (426 in the clear)', async () => {
     const address = await worker({ port: 0, tls: tls.server })
     const started = Date.now()
     const err = await rejection(client().request(address, 'k', 1, { timeoutMs: 20_000 }))
-    expect(err.code).toBe('ERR_CONNECTION_FAILED')
-    expect(err.message).toContain('wss worker?')
+    expect(err.code).toBe('ERR_TRANSPORT_MISMATCH')
+    expect(err.message).toContain('HTTP 426')
     expect(Date.now() - started).toBeLessThan(5000)
   })
 
