@@ -238,4 +238,14 @@ export interface JoinResult {
   resyncs: number
   /** Carousel cycles the publisher started during the join (filled in by the orchestrator). */
   carouselCycles?: number
+  /**
+   * The publisher's measured duration of the last carousel cycle complete at `synced`, from its
+   * first part sent to its last (`stats.snapshotCycleMs`; filled in by the orchestrator). NaN for a
+   * stream join.
+   */
+  cycleMs?: number
+  /** CPU (user + system) of the receiver process from `start()` to `synced`, ms. */
+  cpuMs: number
+  /** CPU of the sender process over the same join (publisher, load and carousel), ms (filled in by the orchestrator). */
+  senderCpuMs?: number
 }

@@ -83,7 +83,15 @@ const runtime = startChildRuntime({
     close,
     carousel: async () => {
       const publisher = sender instanceof OursSender ? sender.publisher.stats : undefined
-      return publisher ? { cycles: publisher.snapshotCycles, bytes: publisher.snapshotBytes } : undefined
+      const cpu = process.cpuUsage()
+      return publisher
+        ? {
+            cycles: publisher.snapshotCycles,
+            bytes: publisher.snapshotBytes,
+            cycleMs: publisher.snapshotCycleMs,
+            cpuMs: (cpu.user + cpu.system) / 1000,
+          }
+        : undefined
     },
   },
   onStop: close,

@@ -256,31 +256,39 @@ export class StackRun {
     await sleep(200)
     const carousel: JoinResult[] = []
     const http: JoinResult[] = []
-    const carouselCycles = async () =>
-      (await sender.call<{ cycles: number } | undefined>('carousel', {}, START_MS))?.cycles ?? Number.NaN
+    const carouselStats = async () =>
+      (await sender.call<CarouselStats | undefined>('carousel', {}, START_MS)) ?? {
+        cycles: Number.NaN,
+        bytes: Number.NaN,
+        cycleMs: Number.NaN,
+        cpuMs: Number.NaN,
+      }
     let load: DriveResult | undefined
-    let wheel: { cycles: number; bytes: number } | undefined
+    let wheel: CarouselStats | undefined
     try {
       for (const [mode, into] of [
         ['carousel', carousel],
         ['auto', http],
       ] as const) {
         for (let i = 0; i < s.joins; i++) {
-          const cyclesBefore = await carouselCycles()
+          const before = await carouselStats()
           const result = withNaN(
             await receiver.call<JoinResult>('join', { address: opened.address, mode }, START_MS + 30_000),
           )
-          result.carouselCycles = (await carouselCycles()) - cyclesBefore
+          const after = await carouselStats()
+          result.carouselCycles = after.cycles - before.cycles
+          result.cycleMs = result.carouselCycles > 0 ? after.cycleMs : Number.NaN
+          result.senderCpuMs = after.cpuMs - before.cpuMs
           into.push(result)
           this.log(
-            `join ${mode === 'auto' ? 'http' : mode} #${i + 1}: ${result.ms.toFixed(1)} ms (started ${result.startedMs.toFixed(1)}, first part ${result.firstPartMs.toFixed(1)}, last part seen ${result.lastPartMs.toFixed(1)}, replica's joinMs ${result.joinMs.toFixed(1)}), ${result.carouselCycles} carousel cycle(s) started, ${result.leaves} leaves, ${fmt(result.snapshotBytes)} snapshot bytes, ${result.resyncs} resyncs`,
+            `join ${mode === 'auto' ? 'http' : mode} #${i + 1}: ${result.ms.toFixed(1)} ms (started ${result.startedMs.toFixed(1)}, first part ${result.firstPartMs.toFixed(1)}, last part seen ${result.lastPartMs.toFixed(1)}, replica's joinMs ${result.joinMs.toFixed(1)}), ${result.carouselCycles} carousel cycle(s) started (the last took ${result.cycleMs.toFixed(1)} ms on the publisher), ${result.leaves} leaves, ${fmt(result.snapshotBytes)} snapshot bytes, ${result.resyncs} resyncs; CPU publisher ${result.senderCpuMs.toFixed(0)} ms, replica ${result.cpuMs.toFixed(0)} ms`,
           )
           await sleep(s.joinGapMs)
         }
       }
     } finally {
       load = await sender.call<DriveResult>('loadStop', {}, START_MS)
-      wheel = await sender.call<{ cycles: number; bytes: number } | undefined>('carousel', {}, START_MS)
+      wheel = await carouselStats()
       await sender.call('close', {}, START_MS)
     }
     return {
@@ -294,6 +302,16 @@ export class StackRun {
       load: { offeredDps: (load.sent * 1e6) / Math.max(1, load.endUs - load.startUs), sent: load.sent },
     }
   }
+}
+
+/** The publisher's carousel counters (`carousel` on the sender). */
+interface CarouselStats {
+  cycles: number
+  bytes: number
+  /** The last complete cycle, first part sent to last, ms. */
+  cycleMs: number
+  /** CPU of the sender process so far, ms. */
+  cpuMs: number
 }
 
 /** `n×count` for each number of NACKs a hole took. */

@@ -154,6 +154,7 @@ async function join(params: JoinParams): Promise<JoinResult> {
     joinMs = info.joinMs
   })
   const startUs = nowUs()
+  const cpuBefore = process.cpuUsage()
   let firstPartUs = Number.NaN
   let lastPartUs = Number.NaN
   let seenBytes = 0
@@ -170,6 +171,7 @@ async function join(params: JoinParams): Promise<JoinResult> {
     const startedUs = nowUs()
     await replica.synced({ timeoutMs: 20_000 })
     const endUs = nowUs()
+    const cpu = process.cpuUsage(cpuBefore)
     const stats = replica.stats
     const after = (us: number) => (us - startUs) / 1000
     return {
@@ -180,6 +182,7 @@ async function join(params: JoinParams): Promise<JoinResult> {
       startUs,
       endUs,
       joinMs,
+      cpuMs: (cpu.user + cpu.system) / 1000,
       leaves: stats.leaves,
       snapshotBytes: stats.snapshotBytes,
       resyncs: stats.resyncs,

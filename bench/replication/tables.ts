@@ -156,6 +156,12 @@ export function joinTable(rounds: readonly ReplicationRound[], s: Settings): str
         )
       : '',
     mode === 'carousel' ? cell(of(mode, (r) => r.carouselCycles)) : '',
+    mode === 'carousel'
+      ? cell(
+          of(mode, (r) => r.cycleMs),
+          ' ms',
+        )
+      : '',
     cell(of(mode, (r) => r.snapshotBytes)),
     target,
     verdict,
@@ -168,6 +174,7 @@ export function joinTable(rounds: readonly ReplicationRound[], s: Settings): str
       'first part seen',
       'last part seen',
       'carousel cycles',
+      'cycle measured',
       'snapshot bytes received',
       'target',
       'met',
@@ -181,14 +188,28 @@ export function joinTable(rounds: readonly ReplicationRound[], s: Settings): str
       ),
       row("snapshot stream (`snapshotStream: 'http'`)", 'http', '', ''),
     ],
-    ['left', 'right', 'right', 'right', 'right', 'right', 'right', 'left', 'left'],
+    ['left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'left', 'left'],
   )
   const wire = each((j) => j.carouselBytes / j.carouselCycles)
+  const measured = of('carousel', (r) => r.cycleMs)
+  const pace = measured.map((m, i) => m / (cycle[i] as number))
   const first = (mode: 'carousel' | 'http') => each((j) => j[mode][0]?.ms ?? Number.NaN)
   return [
     table,
     '',
-    `Times in ms after \`start()\`, the median of each round's ${s.joins} join(s), then over rounds; "last part seen" is the last time (1 ms polling) the replica's snapshot bytes grew before \`synced\`: the install (and the last part) take the rest. State: ${cell(each((j) => j.leaves))} leaves, ${cell(each((j) => j.stateBytes))} bytes as a codec snapshot; carousel cycle = state bytes / ${formatNumber(s.snapshotBytesPerSecond)} B/s = ${cell(cycle, ' ms')} (on the wire, with packet headers: ${cell(wire)} bytes per cycle). Load meanwhile: ${cell(each((j) => j.load.offeredDps))} deltas/s. The first join of each kind in a process: carousel ${cell(first('carousel'), ' ms')}, http ${cell(first('http'), ' ms')}.`,
+    `Times in ms after \`start()\`, the median of each round's ${s.joins} join(s), then over rounds; "last part seen" is the last time (1 ms polling) the replica's snapshot bytes grew before \`synced\`: the install (and the last part) take the rest. State: ${cell(each((j) => j.leaves))} leaves, ${cell(each((j) => j.stateBytes))} bytes as a codec snapshot; carousel cycle = state bytes / ${formatNumber(s.snapshotBytesPerSecond)} B/s = ${cell(cycle, ' ms')} (on the wire, with packet headers: ${cell(wire)} bytes per cycle); the target uses this computed cycle. "Cycle measured" is the publisher's own clock for the cycle that served the join, from its first part sent to its last (\`stats.snapshotCycleMs\`): ${cell(measured, ' ms')}, ${cell(pace, 'x')} the computed one (1.2 x measured + 50 ms = ${formatNumber(median(measured.map((c) => 1.2 * c + 50)))} ms). Load meanwhile: ${cell(each((j) => j.load.offeredDps))} deltas/s. CPU per carousel join (\`start()\` to \`synced\`): publisher process ${cell(
+      of('carousel', (r) => r.senderCpuMs),
+      ' ms',
+    )} (its load included), replica process ${cell(
+      of('carousel', (r) => r.cpuMs),
+      ' ms',
+    )}; per http join: ${cell(
+      of('http', (r) => r.senderCpuMs),
+      ' ms',
+    )} and ${cell(
+      of('http', (r) => r.cpuMs),
+      ' ms',
+    )}. The first join of each kind in a process: carousel ${cell(first('carousel'), ' ms')}, http ${cell(first('http'), ' ms')}.`,
   ].join('\n')
 }
 

@@ -13,7 +13,14 @@ import {
   writeSnapshotPartHeader,
 } from './packet.js'
 
-const ABSENT = Symbol('absent')
+/** At most this many bytes of parts in one turn of the event loop (at least 4 datagrams). */
+const SLICE_BYTES = 64 * 1024
+/**
+ * Bytes the rate allowed while the event loop was held up (a timer fires late on a busy process)
+ * are kept for up to this long and sent in the next turns: the cycle keeps its rate on a loaded
+ * host instead of losing whatever a late tick could not send.
+ */
+const CATCH_UP_MS = 20
 
 export interface CarouselOptions<K, L, P> {
   codec: StateCodec<K, L, P>
@@ -29,31 +36,38 @@ export interface CarouselOptions<K, L, P> {
 }
 
 /**
- * The snapshot carousel: while replicas are joining, cuts the state at a seq N (copy-on-write: a
- * leaf changed during the cycle is sent as it was at N) and sends it in SNAPSHOT parts at a
- * bounded rate. The parts of the current and the previous cycle are kept for SNAPSHOT_NACKs.
+ * The snapshot carousel: while replicas are joining, cuts the state at a seq N (`LeafStore.cut()`:
+ * the keys and leaves at N copied into two arrays, so deltas during the cycle cost the carousel
+ * nothing) and sends it in SNAPSHOT parts at a bounded rate. The parts of the current and the
+ * previous cycle are kept for SNAPSHOT_NACKs.
  */
 export class Carousel<K, L, P> {
   readonly #o: CarouselOptions<K, L, P>
   /** The current cycle (0: none running). */
   cycle = 0
   #nextCycle = 1
+  /** The cut: keys and their leaves at `#cut`, in the same order. */
   #keys: K[] = []
+  #leaves: L[] = []
   #index = 0
   #part = 0
   #cut = 0
   #digest = 0
-  readonly #shadow = new Map<K, L | typeof ABSENT>()
   #parts = new Map<number, Buffer[][]>()
   /** Cycles still wanted: a HELLO asks for the one running, or a new one. */
   #wanted = 0
+  /** Bytes the rate allows now (negative: owed after a slice went past it). */
   #allowance = 0
   #lastTick = 0
+  #cycleStartMs = 0
   #timer: NodeJS.Timeout | undefined
+  #immediate: NodeJS.Immediate | undefined
   #closed = false
   /** Counters. */
   cycles = 0
   bytesSent = 0
+  /** How long the last complete cycle took, from its first part sent to its last, ms (0: none yet). */
+  lastCycleMs = 0
 
   constructor(options: CarouselOptions<K, L, P>) {
     this.#o = options
@@ -68,21 +82,8 @@ export class Carousel<K, L, P> {
     this.#wanted = Math.max(this.#wanted, 1)
     if (this.cycle === 0) {
       this.#start()
-      this.#schedule(0)
+      this.#tick()
     }
-  }
-
-  /** Before a delta changes `key`: keep its value at the cut, if a cycle runs. */
-  beforeChange(key: K): void {
-    if (this.cycle !== 0 && !this.#shadow.has(key)) {
-      this.#shadow.set(key, this.#o.store.get(key) ?? ABSENT)
-    }
-  }
-
-  /** Before a clear: keep every value at the cut. */
-  beforeClear(): void {
-    if (this.cycle === 0) return
-    for (const [key, leaf] of this.#o.store.leaves) if (!this.#shadow.has(key)) this.#shadow.set(key, leaf)
   }
 
   /** The datagrams of `parts` of `cycle`, marked retransmitted; undefined when the cycle is gone. */
@@ -106,11 +107,13 @@ export class Carousel<K, L, P> {
   /** Drops the cycle running and the parts kept (the state was replaced). */
   reset(): void {
     clearTimeout(this.#timer)
+    clearImmediate(this.#immediate)
     this.#timer = undefined
+    this.#immediate = undefined
     this.cycle = 0
-    this.#shadow.clear()
     this.#parts.clear()
     this.#keys = []
+    this.#leaves = []
   }
 
   close(): void {
@@ -121,46 +124,69 @@ export class Carousel<K, L, P> {
   #start(): void {
     this.cycle = this.#nextCycle
     this.#nextCycle = this.#nextCycle >= 0xffffffff ? 1 : this.#nextCycle + 1
-    this.#keys = [...this.#o.store.leaves.keys()]
+    const cut = this.#o.store.cut()
+    this.#keys = cut.keys
+    this.#leaves = cut.leaves
     this.#index = 0
     this.#part = 0
     this.#cut = this.#o.seq()
     this.#digest = this.#o.store.digest
-    this.#shadow.clear()
+    // A cycle starts with at most one slice of credit, however long the carousel was idle.
+    const now = this.#o.now()
+    this.#allowance = Math.min(this.#slice(), this.#allowance + this.#earned(now))
+    this.#lastTick = now
     this.#parts.set(this.cycle, [])
     for (const old of this.#parts.keys())
       if (old !== this.cycle && old !== this.cycle - 1) this.#parts.delete(old)
     this.cycles++
   }
 
-  #schedule(delayMs: number): void {
-    if (this.#timer || this.#closed) return
+  #slice(): number {
+    return Math.max(SLICE_BYTES, this.#o.maxDatagramBytes * 4)
+  }
+
+  /** Bytes the rate allowed since the last tick. */
+  #earned(now: number): number {
+    return ((now - this.#lastTick) * this.#o.bytesPerSecond) / 1000
+  }
+
+  /**
+   * Sends what the rate allows, at most one slice; then the next turn at once while bytes are still
+   * allowed (the loop was held up), else a timer for when the next part is due (1 ms at least).
+   */
+  #tick(): void {
+    if (this.cycle === 0 || this.#closed) return
+    const now = this.#o.now()
+    const slice = this.#slice()
+    const depth = Math.max(slice, (this.#o.bytesPerSecond * CATCH_UP_MS) / 1000)
+    this.#allowance = Math.min(depth, this.#allowance + this.#earned(now))
+    this.#lastTick = now
+    let budget = Math.min(slice, this.#allowance)
+    while (budget > 0 && this.cycle !== 0) {
+      const bytes = this.#sendPart()
+      budget -= bytes
+      this.#allowance -= bytes
+      if (this.#index >= this.#keys.length && this.#part > 0) this.#endCycle()
+    }
+    if (this.cycle === 0 || this.#timer || this.#immediate) return
+    if (this.#allowance > 0) {
+      this.#immediate = setImmediate(() => {
+        this.#immediate = undefined
+        this.#tick()
+      })
+      return
+    }
+    const delayMs = Math.max(1, Math.ceil((-this.#allowance * 1000) / this.#o.bytesPerSecond))
     this.#timer = setTimeout(() => {
       this.#timer = undefined
       this.#tick()
     }, delayMs)
   }
 
-  #tick(): void {
-    if (this.cycle === 0 || this.#closed) return
-    const now = this.#o.now()
-    const burst = Math.max(64 * 1024, this.#o.maxDatagramBytes * 4)
-    this.#allowance = Math.min(
-      burst,
-      this.#allowance + ((now - this.#lastTick) * this.#o.bytesPerSecond) / 1000,
-    )
-    this.#lastTick = now
-    while (this.#allowance > 0 && this.cycle !== 0) {
-      this.#allowance -= this.#sendPart()
-      if (this.#index >= this.#keys.length && this.#part > 0) this.#endCycle()
-    }
-    if (this.cycle !== 0)
-      this.#schedule(Math.max(1, Math.ceil((-this.#allowance * 1000) / this.#o.bytesPerSecond)))
-  }
-
   #endCycle(): void {
-    this.#shadow.clear()
+    this.lastCycleMs = this.#o.now() - this.#cycleStartMs
     this.#keys = []
+    this.#leaves = []
     this.#wanted--
     if (this.#wanted > 0) this.#start()
     else this.cycle = 0
@@ -168,7 +194,7 @@ export class Carousel<K, L, P> {
 
   /** Builds and sends the next part; returns its bytes. */
   #sendPart(): number {
-    const { codec, store, maxDatagramBytes } = this.#o
+    const { codec, maxDatagramBytes } = this.#o
     const ids = this.#o.ids()
     const w = new ByteWriter(
       Buffer.allocUnsafe(maxDatagramBytes + codec.maxKeyBytes + codec.maxLeafBytes + 64),
@@ -186,17 +212,12 @@ export class Carousel<K, L, P> {
     const countAt = w.pos
     w.u32(0)
     let count = 0
-    while (this.#index < this.#keys.length) {
-      const key = this.#keys[this.#index] as K
-      const shadowed = this.#shadow.get(key)
-      const leaf = shadowed === undefined ? store.get(key) : shadowed
-      if (leaf === ABSENT || leaf === undefined) {
-        this.#index++
-        continue
-      }
+    const keys = this.#keys
+    const leaves = this.#leaves
+    while (this.#index < keys.length) {
       const start = w.pos
-      codec.encodeKey(key, w)
-      codec.encodeLeaf(leaf, w)
+      codec.encodeKey(keys[this.#index] as K, w)
+      codec.encodeLeaf(leaves[this.#index] as L, w)
       if (w.pos > maxDatagramBytes && count > 0) {
         w.pos = start
         break
@@ -211,6 +232,7 @@ export class Carousel<K, L, P> {
     const packet = w.buf.subarray(0, w.pos)
     const datagrams = packet.length > maxDatagramBytes ? fragment(packet, ids, maxDatagramBytes) : [packet]
     this.#parts.get(this.cycle)?.push(datagrams)
+    if (this.#part === 0) this.#cycleStartMs = this.#o.now()
     this.#part++
     let bytes = 0
     for (const datagram of datagrams) {

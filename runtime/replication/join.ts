@@ -46,6 +46,11 @@ export class SnapshotCollector<K, L, P> {
     return !this.#parts.has(index) && (this.#last === undefined || index <= this.#last)
   }
 
+  /** The highest part index received (-1: none yet). */
+  get max(): number {
+    return this.#max
+  }
+
   /** Marks part `index` received; false when it makes the cut inconsistent. */
   add(index: number, last: boolean): boolean {
     if (last) {
@@ -63,14 +68,14 @@ export class SnapshotCollector<K, L, P> {
   }
 
   /**
-   * Parts known to be missing: holes below the highest part seen, and (with `tail`) a few past it
+   * Parts known to be missing: holes below the highest part seen (at most 256), and a few past it
    * when the last part has not been seen.
    */
-  missing(tail: boolean): number[] {
+  missing(): number[] {
     const out: number[] = []
     const top = this.#last ?? this.#max
     for (let i = 0; i <= top && out.length < 256; i++) if (!this.#parts.has(i)) out.push(i)
-    if (tail && this.#last === undefined) for (let i = this.#max + 1; i <= this.#max + 8; i++) out.push(i)
+    if (this.#last === undefined) for (let i = this.#max + 1; i <= this.#max + 8; i++) out.push(i)
     return out
   }
 }
@@ -120,18 +125,25 @@ export class CarouselJoin<K, L, P> {
     const store = collector.store
     let duplicate = false
     const read = decodeHashedSnapshot(this.#codec, r, (key, leaf, hash) => {
-      if (store.has(key)) duplicate = true
-      else store.set(key, leaf, hash)
+      if (!store.fill(key, leaf, hash)) duplicate = true
     })
     if (read.seq !== cut) r.fail(`a snapshot part says seq ${read.seq} in a cut at ${cut}`)
+    const before = collector.max
     if (duplicate || !collector.add(part.part, (part.flags & SNAPSHOT_LAST) !== 0)) {
       this.#collector = undefined
       return
     }
-    const missing = collector.missing(false).filter((index) => !this.#asked.has(index))
-    if (missing.length > 0) {
-      for (const index of missing) this.#asked.add(index)
-      this.#hooks.nack(collector.cut, collector.cycle, missing)
+    // Only a part past the highest one opens new holes (older ones were asked for when they opened,
+    // and again on every tick): no scan of every part per part.
+    if (part.part > before + 1) {
+      const missing: number[] = []
+      for (let index = before + 1; index < part.part && missing.length < 256; index++) {
+        if (!this.#asked.has(index)) {
+          this.#asked.add(index)
+          missing.push(index)
+        }
+      }
+      if (missing.length > 0) this.#hooks.nack(collector.cut, collector.cycle, missing)
     }
     if (collector.complete) {
       this.#collector = undefined
@@ -158,7 +170,7 @@ export class CarouselJoin<K, L, P> {
   #askMissing(): void {
     const collector = this.#collector
     if (!collector) return
-    const missing = collector.missing(true)
+    const missing = collector.missing()
     for (const index of missing) this.#asked.add(index)
     if (missing.length > 0) this.#hooks.nack(collector.cut, collector.cycle, missing)
   }

@@ -1,18 +1,21 @@
 import { patchLeaf } from '../state/apply.js'
 import type { ByteWriter } from '../state/byte-writer.js'
 import type { Delta, StateCodec } from '../state/types.js'
+import { LeavesView, type Slot } from './leaves-view.js'
 
 /**
  * The leaves of a state and an incremental digest of them: the sum (mod 2^32) of an FNV-1a hash
  * of each leaf's encoded key and leaf. Publisher and replica keep one each; equal digests and leaf
  * counts at the same seq mean the same state (up to a 32-bit collision). Leaves are replaced,
  * never mutated in place.
+ *
+ * One map holds, per key, a slot with the leaf and its hash: a delta to a key there costs one map
+ * lookup (the slot is updated in place), a new key one more (a write), a deleted one a delete.
  */
 export class LeafStore<K, L, P> {
-  #leaves = new Map<K, L>()
-  #hashes = new Map<K, number>()
+  #slots = new Map<K, Slot<L>>()
   /** The leaves, read-only; the same object for the store's whole life, even across `swap()`. */
-  readonly leaves: ReadonlyMap<K, L> = new LeavesView(() => this.#leaves)
+  readonly leaves: ReadonlyMap<K, L> = new LeavesView(() => this.#slots)
   readonly #codec: StateCodec<K, L, P>
   readonly #scratch: ByteWriter
   #digest = 0
@@ -27,7 +30,7 @@ export class LeafStore<K, L, P> {
   }
 
   get size(): number {
-    return this.#leaves.size
+    return this.#slots.size
   }
 
   /**
@@ -38,24 +41,28 @@ export class LeafStore<K, L, P> {
   apply(delta: Delta<K, L, P>, encoded?: { bytes: Uint8Array; start: number; end: number }): L | undefined {
     switch (delta.op) {
       case 'upsert': {
-        const before = this.#leaves.get(delta.key)
-        const hash = encoded ? fnv1a(encoded.bytes, encoded.end, encoded.start) : undefined
-        this.#set(delta.key, delta.leaf, hash)
-        return before
+        const hash = encoded
+          ? fnv1a(encoded.bytes, encoded.end, encoded.start)
+          : this.#encodedHash(delta.key, delta.leaf)
+        return this.#set(delta.key, delta.leaf, hash)
       }
       case 'patch': {
-        const before = this.#leaves.get(delta.key)
-        if (before === undefined) return undefined
-        this.#set(delta.key, patchLeaf(before, delta.fields))
+        const slot = this.#slots.get(delta.key)
+        if (slot === undefined) return undefined
+        const before = slot.leaf
+        const leaf = patchLeaf(before, delta.fields)
+        const hash = this.#encodedHash(delta.key, leaf)
+        this.#digest = (this.#digest - slot.hash + hash) | 0
+        slot.leaf = leaf
+        slot.hash = hash
         return before
       }
       case 'delete': {
-        const before = this.#leaves.get(delta.key)
-        if (before === undefined) return undefined
-        this.#leaves.delete(delta.key)
-        this.#digest = (this.#digest - (this.#hashes.get(delta.key) ?? 0)) | 0
-        this.#hashes.delete(delta.key)
-        return before
+        const slot = this.#slots.get(delta.key)
+        if (slot === undefined) return undefined
+        this.#slots.delete(delta.key)
+        this.#digest = (this.#digest - slot.hash) | 0
+        return slot.leaf
       }
       case 'clear':
         this.clear()
@@ -65,16 +72,41 @@ export class LeafStore<K, L, P> {
 
   /** Sets a leaf as it is (a snapshot entry); `hash`, when known, is its key and leaf's FNV-1a. */
   set(key: K, leaf: L, hash?: number): void {
-    this.#set(key, leaf, hash)
+    this.#set(key, leaf, hash ?? this.#encodedHash(key, leaf))
+  }
+
+  /**
+   * Adds one entry of a snapshot being filled in, `hash` its key and leaf's FNV-1a: one map write.
+   * False when `key` was there already (the leaf is replaced but the digest counts both: a snapshot
+   * with a key twice is broken, and its count and digest will not match).
+   */
+  fill(key: K, leaf: L, hash: number): boolean {
+    const size = this.#slots.size
+    this.#slots.set(key, { leaf, hash })
+    this.#digest = (this.#digest + hash) | 0
+    return this.#slots.size !== size
   }
 
   /** The leaf at `key`. */
   get(key: K): L | undefined {
-    return this.#leaves.get(key)
+    return this.#slots.get(key)?.leaf
   }
 
   has(key: K): boolean {
-    return this.#leaves.has(key)
+    return this.#slots.has(key)
+  }
+
+  /**
+   * The keys and leaves now, in two arrays in the same order: a consistent cut that later deltas do
+   * not change (they replace leaves, never mutate them). O(n), about 1 ms per 100k leaves.
+   */
+  cut(): { keys: K[]; leaves: L[] } {
+    // Spreading a Map's keys and values is V8's fast path; both iterate in the same order.
+    const keys = [...this.#slots.keys()]
+    const slots = [...this.#slots.values()]
+    const leaves = new Array<L>(slots.length)
+    for (let i = 0; i < slots.length; i++) leaves[i] = (slots[i] as Slot<L>).leaf
+    return { keys, leaves }
   }
 
   /**
@@ -82,36 +114,40 @@ export class LeafStore<K, L, P> {
    * stays this store's view, now of the new contents.
    */
   swap(other: LeafStore<K, L, P>): void {
-    const leaves = this.#leaves
-    const hashes = this.#hashes
+    const slots = this.#slots
     const digest = this.#digest
-    this.#leaves = other.#leaves
-    this.#hashes = other.#hashes
+    this.#slots = other.#slots
     this.#digest = other.#digest
-    other.#leaves = leaves
-    other.#hashes = hashes
+    other.#slots = slots
     other.#digest = digest
   }
 
   clear(): void {
-    this.#leaves.clear()
-    this.#hashes.clear()
+    this.#slots.clear()
     this.#digest = 0
   }
 
-  #set(key: K, leaf: L, known?: number): void {
-    let hash = known
-    if (hash === undefined) {
-      const w = this.#scratch
-      w.reset()
-      this.#codec.encodeKey(key, w)
-      this.#codec.encodeLeaf(leaf, w)
-      hash = fnv1a(w.buf, w.pos)
+  /** Puts `leaf` (its hash `hash`) at `key`; returns the leaf it replaced. */
+  #set(key: K, leaf: L, hash: number): L | undefined {
+    const slot = this.#slots.get(key)
+    if (slot === undefined) {
+      this.#slots.set(key, { leaf, hash })
+      this.#digest = (this.#digest + hash) | 0
+      return undefined
     }
-    const old = this.#hashes.get(key)
-    this.#digest = (this.#digest - (old ?? 0) + hash) | 0
-    this.#hashes.set(key, hash)
-    this.#leaves.set(key, leaf)
+    const before = slot.leaf
+    this.#digest = (this.#digest - slot.hash + hash) | 0
+    slot.leaf = leaf
+    slot.hash = hash
+    return before
+  }
+
+  #encodedHash(key: K, leaf: L): number {
+    const w = this.#scratch
+    w.reset()
+    this.#codec.encodeKey(key, w)
+    this.#codec.encodeLeaf(leaf, w)
+    return fnv1a(w.buf, w.pos)
   }
 }
 
@@ -123,45 +159,4 @@ export function fnv1a(bytes: Uint8Array, end: number, start = 0): number {
     hash = Math.imul(hash, 0x01000193)
   }
   return hash >>> 0
-}
-
-/** A read-only view of whichever map a store holds now. */
-class LeavesView<K, L> implements ReadonlyMap<K, L> {
-  readonly #current: () => Map<K, L>
-
-  constructor(current: () => Map<K, L>) {
-    this.#current = current
-  }
-
-  get size(): number {
-    return this.#current().size
-  }
-
-  get(key: K): L | undefined {
-    return this.#current().get(key)
-  }
-
-  has(key: K): boolean {
-    return this.#current().has(key)
-  }
-
-  forEach(callback: (value: L, key: K, map: ReadonlyMap<K, L>) => void, thisArg?: unknown): void {
-    for (const [key, value] of this.#current()) callback.call(thisArg, value, key, this)
-  }
-
-  entries(): MapIterator<[K, L]> {
-    return this.#current().entries()
-  }
-
-  keys(): MapIterator<K> {
-    return this.#current().keys()
-  }
-
-  values(): MapIterator<L> {
-    return this.#current().values()
-  }
-
-  [Symbol.iterator](): MapIterator<[K, L]> {
-    return this.#current()[Symbol.iterator]()
-  }
 }

@@ -144,6 +144,7 @@ export class Publisher<K, L, P = Partial<L>> extends EventEmitter<PublisherEvent
     stats.subscribers = this.#subscribers.size
     stats.snapshotCycles = this.#carousel?.cycles ?? 0
     stats.snapshotBytes = this.#carousel?.bytesSent ?? 0
+    stats.snapshotCycleMs = this.#carousel?.lastCycleMs ?? 0
     return stats
   }
 
@@ -321,13 +322,8 @@ export class Publisher<K, L, P = Partial<L>> extends EventEmitter<PublisherEvent
     if (!this.#control) throw new GrenacheError('ERR_INVALID_ARGUMENT', 'start() the publisher first')
   }
 
-  /** Applies to the publisher's copy (the carousel keeps what it still has to send as it was). */
+  /** Applies to the publisher's copy (a carousel cycle running sends its own copy of the cut). */
   #applyLocally(delta: Delta<K, L, P>, encoded: { bytes: Uint8Array; start: number; end: number }): void {
-    const carousel = this.#carousel
-    if (carousel && carousel.cycle !== 0) {
-      if (delta.op === 'clear') carousel.beforeClear()
-      else carousel.beforeChange(delta.key)
-    }
     this.#store.apply(delta, encoded)
     this.#stats.deltas++
   }

@@ -17,6 +17,8 @@ export interface PublisherStats {
   unrecoverable: number
   snapshotCycles: number
   snapshotBytes: number
+  /** How long the last complete carousel cycle took, from its first part sent to its last, ms (0: none yet). */
+  snapshotCycleMs: number
   /** Datagrams on the control port that were not ours or were broken. */
   dropped: number
   sendErrors: number
@@ -70,6 +72,7 @@ export function publisherStats(): PublisherStats {
     unrecoverable: 0,
     snapshotCycles: 0,
     snapshotBytes: 0,
+    snapshotCycleMs: 0,
     dropped: 0,
     sendErrors: 0,
     subscribers: 0,

@@ -1,0 +1,62 @@
+/** What a `LeafStore` keeps per key: the leaf and the FNV-1a of its encoded key and leaf. */
+export interface Slot<L> {
+  leaf: L
+  hash: number
+}
+
+/**
+ * A read-only `Map` view of the leaves of whichever slot map a store holds now (it stays valid
+ * when the store swaps in a snapshot). Iterating yields fresh `[key, leaf]` pairs, as a `Map` does.
+ */
+export class LeavesView<K, L> implements ReadonlyMap<K, L> {
+  readonly #current: () => Map<K, Slot<L>>
+
+  constructor(current: () => Map<K, Slot<L>>) {
+    this.#current = current
+  }
+
+  get size(): number {
+    return this.#current().size
+  }
+
+  get(key: K): L | undefined {
+    return this.#current().get(key)?.leaf
+  }
+
+  has(key: K): boolean {
+    return this.#current().has(key)
+  }
+
+  forEach(callback: (value: L, key: K, map: ReadonlyMap<K, L>) => void, thisArg?: unknown): void {
+    this.#current().forEach((slot, key) => {
+      callback.call(thisArg, slot.leaf, key, this)
+    })
+  }
+
+  entries(): MapIterator<[K, L]> {
+    return mapIterator(this.#current().entries(), (entry) => [entry[0], entry[1].leaf])
+  }
+
+  keys(): MapIterator<K> {
+    return this.#current().keys()
+  }
+
+  values(): MapIterator<L> {
+    return mapIterator(this.#current().values(), (slot) => slot.leaf)
+  }
+
+  [Symbol.iterator](): MapIterator<[K, L]> {
+    return this.entries()
+  }
+}
+
+/**
+ * `f` of each item of `source`, as a generator: like a Map's iterators it inherits
+ * `Iterator.prototype` (its helpers where the runtime has them).
+ */
+function mapIterator<T, U>(source: Iterator<T>, f: (item: T) => U): MapIterator<U> {
+  return (function* () {
+    for (let step = source.next(); !step.done; step = source.next()) yield f(step.value)
+    return undefined
+  })()
+}
