@@ -1,5 +1,5 @@
 /**
- * npm run bench [-- --quick] [--rounds N] [--suite grape|rpc|codegen|cli|codec|replication] [--profile] [--verbose]
+ * npm run bench [-- --quick] [--rounds N] [--suite grape|rpc|codegen|cli|codec|replication|soak] [--profile] [--verbose]
  *
  * Runs each suite (ours against the reference, every side in its own processes on 127.0.0.1),
  * prints Markdown tables with ratios, and writes the raw data to bench/results/. Not a test: it
@@ -17,14 +17,24 @@ import { describeMachine, loadAverage } from './lib/machine.js'
 import type { Suite, SuiteContext } from './lib/suite.js'
 import { replicationSuite } from './replication/suite.js'
 import { rpcSuite } from './rpc/suite.js'
+import { soakSuite } from './soak/suite.js'
 
-const SUITES: Suite[] = [grapeSuite, rpcSuite, codegenSuite, cliSuite, codecSuite, replicationSuite]
+const SUITES: Suite[] = [
+  grapeSuite,
+  rpcSuite,
+  codegenSuite,
+  cliSuite,
+  codecSuite,
+  replicationSuite,
+  soakSuite,
+]
 
 const HELP = `Usage: npm run bench -- [options]
 
   --quick          1 round, shorter windows: a fast check of the harness
   --rounds N       rounds per suite (default 3; 1 with --quick)
   --suite NAME     run only this suite (repeatable): ${SUITES.map((suite) => suite.name).join(', ')}
+                   (soak runs only when named: 3 minutes, 40 s with --quick)
   --profile        run the measured processes under node --cpu-prof (bench/results/profiles/)
                    and print the top self-time functions; slows them down
   --verbose        forward the output of the child processes
@@ -57,7 +67,9 @@ if (unknown.length > 0) {
   process.stderr.write(`unknown suite(s): ${unknown.join(', ')}\n${HELP}`)
   process.exit(2)
 }
-const suites = SUITES.filter((suite) => !values.suite || values.suite.includes(suite.name))
+const suites = SUITES.filter((suite) =>
+  values.suite ? values.suite.includes(suite.name) : suite.onlyWhenNamed !== true,
+)
 
 const resultsDir = join(ROOT, 'bench', 'results')
 mkdirSync(resultsDir, { recursive: true })

@@ -25,6 +25,8 @@ export interface PairOptions {
   /** Directory for `--cpu-prof` output, or undefined to not profile. */
   profileDir: string | undefined
   verbose: boolean
+  /** More Node flags for both Grapes (the soak suite's `--expose-gc`). */
+  nodeArgs?: string[]
 }
 
 /**
@@ -43,7 +45,10 @@ export async function startGrapePair(options: PairOptions): Promise<GrapePair> {
       script: 'bench/grape/grape-child.ts',
       args: [JSON.stringify(config)],
       // tsx's loader runs in a worker thread that writes a profile too: one directory per process.
-      nodeArgs: profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}.d`] : [],
+      nodeArgs: [
+        ...(options.nodeArgs ?? []),
+        ...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}.d`] : []),
+      ],
       lifetimeMs: options.lifetimeMs,
       verbose: options.verbose,
     })

@@ -1,4 +1,5 @@
 import { type ChildMessage, isParentMessage, LIFETIME_ENV } from './ipc.js'
+import { handleCounts, sampleMemory } from './memory.js'
 
 /** A method a child serves: JSON params in, JSON result out. */
 // biome-ignore lint/suspicious/noExplicitAny: params arrive as JSON from the orchestrator
@@ -58,10 +59,16 @@ export function startChildRuntime(options: ChildRuntimeOptions): ChildRuntime {
   const reply = (message: ChildMessage) => {
     if (process.connected) send(message)
   }
+  // Every child reports its memory and handles (the soak suite samples them), unless it says otherwise.
+  const methods: Record<string, ChildMethod> = {
+    memory: async (params?: { gc?: boolean }) => sampleMemory(params?.gc === true),
+    handles: async () => handleCounts(),
+    ...options.methods,
+  }
   process.on('message', (message: unknown) => {
     if (!isParentMessage(message)) return
     if (message.type === 'stop') return stop(0)
-    const method = options.methods[message.method]
+    const method = methods[message.method]
     if (!method) {
       reply({ type: 'reply', id: message.id, ok: false, error: `unknown method ${message.method}` })
       return

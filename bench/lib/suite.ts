@@ -23,6 +23,8 @@ export interface SuiteReport {
 export interface Suite {
   name: string
   description: string
+  /** Runs only when named with `--suite` (a long run that measures no ratio: the soak). */
+  onlyWhenNamed?: boolean
   /** An upper bound on the suite's duration, for the orchestrator's hard deadline. */
   budgetMs(context: Pick<SuiteContext, 'quick' | 'rounds'>): number
   run(context: SuiteContext): Promise<SuiteReport>

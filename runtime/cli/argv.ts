@@ -33,12 +33,12 @@ export interface CommandLine {
 export function parseCommandLine(argv: readonly string[], specs: readonly OptionSpec[]): CommandLine {
   const byName = new Map(specs.map((spec) => [spec.name, spec]))
   // parseArgs would split `-5s` into the options -5 and -s; a stand-in that cannot read as an
-  // option keeps every negative number whole, as an operand or as an option's value.
-  const standIn = (index: number) => `\u0000${index}`
-  const restore = (text: string) =>
-    text.startsWith('\u0000') ? (argv[Number(text.slice(1))] as string) : text
+  // option keeps every negative number whole, as an operand or as an option's value. Tokens are
+  // restored by their position, never by their text, so an argument that looks like a stand-in
+  // (one starting with NUL, through `runCli`) stays itself.
+  const isNumber = (arg: string) => /^-\.?\d/.test(arg)
   const { tokens } = parseArgs({
-    args: argv.map((arg, index) => (/^-\.?\d/.test(arg) ? standIn(index) : arg)),
+    args: argv.map((arg) => (isNumber(arg) ? '\u0000' : arg)),
     options: Object.fromEntries(
       specs.map((spec) => [
         spec.name,
@@ -56,7 +56,7 @@ export function parseCommandLine(argv: readonly string[], specs: readonly Option
   const operands: string[] = []
   for (const token of tokens) {
     if (token.kind === 'positional') {
-      operands.push(restore(token.value))
+      operands.push(argv[token.index] as string)
       continue
     }
     if (token.kind === 'option-terminator') continue
@@ -65,7 +65,11 @@ export function parseCommandLine(argv: readonly string[], specs: readonly Option
     if (spec.value) {
       if (token.value === undefined)
         throw new UsageError(`option ${display(spec)} needs a value (${spec.value})`)
-      given.push({ name: spec.name, value: restore(token.value) })
+      // A value of its own (`-s v`, `--salt v`) is the next argument; an inline one is not a stand-in.
+      given.push({
+        name: spec.name,
+        value: token.inlineValue ? token.value : (argv[token.index + 1] as string),
+      })
     } else {
       if (token.inlineValue) throw new UsageError(`option ${display(spec)} takes no value`)
       given.push({ name: spec.name, value: true })

@@ -69,9 +69,10 @@ export function decodePut(data: unknown, verify: VerifyFunction | null): DhtPutO
     if (k || v === null || typeof v === 'boolean') return PAYLOAD_INVALID
     // bittorrent-dht checks only `v.length`: none for a dictionary, the item count for a list.
     // The limit holds for what is stored, whatever the type: the value bencoded.
-    if (bencodedLength(v, MAX_VALUE_BYTES) > MAX_VALUE_BYTES)
+    const stored = asStored(v)
+    if (bencodedLength(stored, MAX_VALUE_BYTES) > MAX_VALUE_BYTES)
       return reject('v must be less than 1000 bytes in put()')
-    return { v: v as DhtPutOptions['v'] }
+    return { v: stored as DhtPutOptions['v'] }
   }
   if (Buffer.byteLength(v) > MAX_VALUE_BYTES) return reject('v must be less than 1000 bytes in put()')
   if (!k) return { v }
@@ -144,6 +145,36 @@ export function encodeItem(item: DhtItem): Record<string, unknown> {
     } else out[name] = value
   }
   return out
+}
+
+/**
+ * The integer bittorrent-dht's bencode writes for a number: fractions cut, and past 2^62 wrapped.
+ * The reference stores a JSON number that way, so we store the same bytes under the same key.
+ */
+export function storedNumber(n: number): number {
+  const high = 0x80000000
+  return ((n / high) << 0) * high + ((n % high) << 0)
+}
+
+/**
+ * `v` with every number already as bencode stores it (copying only what changes), so that the
+ * encoder converts nothing: when it does, bencode prints a warning and a stack trace on the Grape's
+ * stderr (found by the fuzz of the API), which must stay quiet without NODE_DEBUG.
+ */
+function asStored(v: unknown): unknown {
+  if (typeof v === 'number') return storedNumber(v)
+  if (typeof v !== 'object' || v === null) return v
+  let copy: unknown[] | Record<string, unknown> | undefined
+  const source = v as Record<string, unknown>
+  for (const key of Object.keys(source)) {
+    const item = source[key]
+    const stored = asStored(item)
+    if (stored === item) continue
+    // A null prototype keeps a key named `__proto__` an own key, as JSON.parse made it.
+    copy ??= Array.isArray(v) ? [...v] : Object.assign(Object.create(null) as Record<string, unknown>, source)
+    ;(copy as Record<string, unknown>)[key] = stored
+  }
+  return copy ?? v
 }
 
 function isSeq(value: unknown): value is number {

@@ -65,6 +65,14 @@ describe('parseCommandLine', () => {
     expect(line.has('salt')).toBe(false)
   })
 
+  it('keeps an argument that starts with NUL as it is, next to negative numbers (found by the fuzz)', () => {
+    // The stand-ins for negative numbers start with NUL: one was restored from any such text.
+    const line = parse('-5', '\u0000', '-s', '\u00001', '--seq', '-2', '\u00000')
+    expect(line.operands).toEqual(['-5', '\u0000', '\u00000'])
+    expect(line.value('salt')).toBe('\u00001')
+    expect(line.value('seq')).toBe('-2')
+  })
+
   it('rejects unknown options, naming them', () => {
     expect(usageError('--bogus')).toBe('unknown option --bogus')
     expect(usageError('--bogus=1')).toBe('unknown option --bogus')

@@ -12,7 +12,9 @@ import {
   isRejection,
   MAX_SALT_BYTES,
   MAX_VALUE_BYTES,
+  storedNumber,
 } from '../../../runtime/grape/item-codec.js'
+import { wireBencode } from '../../helpers/krpc.js'
 
 // BEP 44 test vectors (shared/reference/grenache-cli-bep44.md §6).
 const K = '77ff84905a91936367c01360803104f92432fcd904a43511876df5cdf3e7e548'
@@ -169,6 +171,29 @@ describe('decodePut()', () => {
       expect(decodePut({ v: { a: 'é'.repeat(496) } }, null)).toEqual(
         invalid('v must be less than 1000 bytes in put()'),
       )
+    })
+
+    it('stores a fraction or a number past 2^62 as the integer bencode writes, so bencode has nothing to convert', () => {
+      const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined)
+      try {
+        const data = JSON.parse('{"v": {"a": 1.5, "b": [-2.7, 3], "c": 1e300, "d": "x", "__proto__": 0.5}}')
+        const v = asPut(decodePut(data, null)).v as Record<string, unknown>
+        expect(Object.entries(v)).toEqual([
+          ['a', 1],
+          ['b', [-2, 3]],
+          ['c', storedNumber(1e300)],
+          ['d', 'x'],
+          ['__proto__', 0],
+        ])
+        // The bytes the reference stores for the same JSON (the DHT's own encoder), without a warning.
+        expect(wireBencode.encode(v).toString()).toBe(
+          `d9:__proto__i0e1:ai1e1:bli-2ei3ee1:ci${storedNumber(1e300)}e1:d1:xe`,
+        )
+        expect(decodePut({ v: 2.5 }, null)).toEqual({ v: 2 })
+        expect(warn).not.toHaveBeenCalled()
+      } finally {
+        warn.mockRestore()
+      }
     })
 
     it('applies to mutable values too', () => {

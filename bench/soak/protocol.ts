@@ -1,0 +1,72 @@
+/** Settings, child configs and IPC types of the soak suite. */
+
+export const TRANSPORTS = ['http', 'ws', 'zmq'] as const
+export type SoakTransport = (typeof TRANSPORTS)[number]
+
+/** The key the worker serves on every transport (announced as `soak:echo/<transport>`). */
+export const ECHO_KEY = 'soak:echo'
+
+export interface SoakSettings {
+  /** How long the load runs, ms (the figures are over all of it). */
+  durationMs: number
+  /** The first part of the run left out of the slopes: JIT, pools and caches fill up, ms. */
+  warmupMs: number
+  /** Between two memory samples of every process, ms. */
+  sampleMs: number
+  /** Calls in flight per transport (closed loop). */
+  concurrency: number
+  /** Raw `/lookup` calls in flight on the second Grape. */
+  lookupConcurrency: number
+  /** Between two short-lived clients (a new Link and RpcClient, one call, both closed), ms. */
+  churnEveryMs: number
+}
+
+export function soakSettings(quick: boolean): SoakSettings {
+  return {
+    durationMs: quick ? 40_000 : 180_000,
+    warmupMs: quick ? 10_000 : 30_000,
+    sampleMs: quick ? 1000 : 2000,
+    concurrency: 4,
+    lookupConcurrency: 2,
+    churnEveryMs: 100,
+  }
+}
+
+/** Argument of worker-child.ts. */
+export interface WorkerConfig {
+  grape: string
+}
+
+/** What the worker reports once it listens and its keys are announced. */
+export interface WorkerReady {
+  ports: Record<SoakTransport, number>
+}
+
+/** Argument of load-child.ts. */
+export interface LoadConfig {
+  /** The Grape the clients look workers up through (not the worker's). */
+  grape: string
+}
+
+export interface LoadParams {
+  settings: SoakSettings
+  /** The worker's address on each transport: every lookup and call must find it. */
+  workers: Record<SoakTransport, string>
+}
+
+/** Calls of one kind over the run. */
+export interface CallFigures {
+  ok: number
+  errors: number
+  firstError: string | undefined
+  p50Ms: number
+  p99Ms: number
+}
+
+export interface LoadResult {
+  elapsedMs: number
+  rpc: Record<SoakTransport, CallFigures>
+  lookups: CallFigures
+  /** Short-lived clients: each a new Link and RpcClient, one call, both closed. */
+  churn: CallFigures
+}
