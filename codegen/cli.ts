@@ -2,6 +2,7 @@
 /**
  * `grenache-gen`: the only part of codegen that touches argv, files and the exit code.
  *   grenache-gen [--schemas schemas] [--out generated] [--runtime grenache-gen] [--check | --watch]
+ *                [--accept-breaking]
  *   grenache-gen check [--schemas schemas] [--against <git-ref>]
  * Exit codes: 0 done, 1 schema errors / stale output / breaking changes, 2 bad usage.
  */
@@ -10,7 +11,8 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, watch, writeF
 import { dirname, join, posix } from 'node:path'
 import { parseArgs } from 'node:util'
 import { packageVersion } from '../runtime/util/package-version.js'
-import { describeChanges, findBreaks } from './compat.js'
+import { regenerateCommand } from './command.js'
+import { describeChanges, findBreaks, formatBreaks } from './compat.js'
 import { CodegenError } from './errors.js'
 import type { OutputFile } from './generate.js'
 import { loadSchemas } from './load/load.js'
@@ -31,6 +33,8 @@ Options:
                       (a path starting with ./ is relative to the project root)
   --check             write nothing; exit 1 listing the files that are stale
   --watch             regenerate whenever a schema changes
+  --accept-breaking   write the lock over breaking changes (refused otherwise: bump the major
+                      version instead, unless no old client or worker of it remains)
   --against <ref>     (check) compare with the lock at a git ref instead of the lock file
   -h, --help          this help
   -V, --version       the version
@@ -45,6 +49,7 @@ interface Options {
   runtime: string
   check: boolean
   watch: boolean
+  acceptBreaking: boolean
   against: string | undefined
 }
 
@@ -54,6 +59,7 @@ const FLAGS = {
   runtime: { type: 'string' },
   check: { type: 'boolean' },
   watch: { type: 'boolean' },
+  'accept-breaking': { type: 'boolean' },
   against: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'V' },
@@ -97,7 +103,7 @@ function parse(argv: string[]): Options | 'help' | 'version' {
   if (rest.length > 0) throw new CodegenError('ERR_USAGE', `unexpected argument ${rest[0]}`)
   if (values.check && values.watch)
     throw new CodegenError('ERR_USAGE', '--check and --watch exclude each other')
-  if (command === 'check' && (values.check || values.watch)) {
+  if (command === 'check' && (values.check || values.watch || values['accept-breaking'])) {
     throw new CodegenError('ERR_USAGE', 'check takes --schemas and --against only')
   }
   if (command === 'generate' && values.against)
@@ -112,6 +118,7 @@ function parse(argv: string[]): Options | 'help' | 'version' {
     runtime: values.runtime ?? 'grenache-gen',
     check: values.check ?? false,
     watch: values.watch ?? false,
+    acceptBreaking: values['accept-breaking'] ?? false,
     against: values.against,
   }
 }
@@ -120,7 +127,16 @@ async function outputs(options: Options): Promise<OutputFile[]> {
   // The loader process starts first; the generator (and TypeScript under it) loads meanwhile.
   const loading = loadSchemas({ root, dir: options.schemas })
   const { generate } = await import('./generate.js')
-  return generate(await loading, { out: options.out, runtime: options.runtime, version: VERSION })
+  // The lock on disk is the baseline generation may not move over a break (a first run has none).
+  const lockPath = posix.join(options.schemas, 'schema.lock.json')
+  const lock = existsSync(join(root, lockPath)) ? parseLock(readLock(lockPath), lockPath) : undefined
+  return generate(await loading, {
+    out: options.out,
+    runtime: options.runtime,
+    version: VERSION,
+    ...(lock ? { lock } : {}),
+    acceptBreaking: options.acceptBreaking,
+  })
 }
 
 async function runGenerate(options: Options): Promise<number> {
@@ -130,7 +146,7 @@ async function runGenerate(options: Options): Promise<number> {
     if (stale.changed.length === 0 && stale.extra.length === 0) return 0
     throw new CodegenError(
       'ERR_STALE',
-      `the generated files are stale (run npm run generate):\n${[...stale.changed.map((f) => `  ${f}`), ...stale.extra.map((f) => `  ${f} (no longer generated)`)].join('\n')}`,
+      `the generated files are stale (run ${regenerateCommand(options)}):\n${[...stale.changed.map((f) => `  ${f}`), ...stale.extra.map((f) => `  ${f} (no longer generated)`)].join('\n')}`,
     )
   }
   for (const file of files.filter((f) => stale.changed.includes(f.path))) {
@@ -198,7 +214,7 @@ async function checkCompatibility(options: Options): Promise<number> {
   const lockPath = posix.join(options.schemas, 'schema.lock.json')
   const text = options.against ? gitShow(options.against, lockPath) : readLock(lockPath)
   const before = parseLock(text, options.against ? `${lockPath} at ${options.against}` : lockPath)
-  const after = createLock(await loadSchemas({ root, dir: options.schemas }))
+  const after = createLock(await loadSchemas({ root, dir: options.schemas }), before)
   const breaks = findBreaks(before, after)
   const { added, removed, addedStates, removedStates } = describeChanges(before, after)
   for (const key of added) process.stdout.write(`grenache-gen: new service version ${key}\n`)
@@ -217,7 +233,7 @@ async function checkCompatibility(options: Options): Promise<number> {
   }
   throw new CodegenError(
     'ERR_BREAKING_CHANGE',
-    `breaking changes without a new major version:\n${breaks.map((b) => `  ${b.service} ${b.where}: ${b.message} [${b.rule}]`).join('\n')}`,
+    `breaking changes without a new major version:\n${formatBreaks(breaks)}`,
   )
 }
 

@@ -5,6 +5,7 @@
  * Pure functions: no I/O.
  */
 import type { SubschemaOptions } from './compat/context.js'
+import { detach, schemasOf, segmentsOf } from './compat/removed.js'
 import { prove } from './compat/subschema.js'
 import type { JsonSchema, LockedMethod, LockedService, SchemaLock } from './model.js'
 import { stateBreaks } from './state/compat.js'
@@ -44,6 +45,7 @@ export type BreakRule =
   | 'key-changed'
   | 'wire-changed'
   | 'layout-changed'
+  | 'removed-field-reused'
 
 /** One incompatible change in a service or state version. */
 export interface Break {
@@ -139,7 +141,40 @@ function serviceBreaks(service: string, before: LockedService, after: LockedServ
     const newer = older.ok ? isSubschema(now.payload, old.payload, { aIs: 'after' }) : older
     if (!newer.ok) add(where, 'event-changed', `payload changed: ${newer.reason}${at(newer.path)}`)
   }
+  reusedBreaks(before, after, add)
   return breaks
+}
+
+/** A field `before` keeps as removed, declared again in `after` with a shape old peers do not share. */
+function reusedBreaks(
+  before: LockedService,
+  after: LockedService,
+  add: (where: string, rule: BreakRule, message: string) => void,
+): void {
+  const now = schemasOf(after)
+  for (const [where, fields] of Object.entries(before.removed ?? {})) {
+    const live = now.get(where)
+    if (!live) continue // the method or event is gone: that is its own break
+    for (const [ptr, old] of Object.entries(fields)) {
+      const segments = segmentsOf(ptr)
+      const shape = detach(live.schema, segments)
+      if (!shape) continue
+      // Old clients send (input) or expect (output) the field's last shape; a payload goes both ways.
+      const sent =
+        live.side === 'output' ? { ok: true as const } : isSubschema(old, shape, { undeclaredUnsent: true })
+      const read =
+        !sent.ok || live.side === 'input'
+          ? sent
+          : isSubschema(shape, old, { aIs: 'after', undeclaredIgnored: live.side === 'output' })
+      if (read.ok) continue
+      const field = segments.join('.')
+      add(
+        `${where}.${field}`,
+        'removed-field-reused',
+        `field \`${segments.at(-1)}\` was removed in an earlier version and is back with another shape, which old ${live.side === 'input' ? 'clients may still send' : 'peers still read'}: ${read.reason}${at(read.path)}`,
+      )
+    }
+  }
 }
 
 function methodBreaks(
@@ -169,6 +204,11 @@ function methodBreaks(
       `output may return what old clients do not expect: ${output.reason}${at(output.path)}`,
     )
   }
+}
+
+/** Breaks as a list for people, one per line: `  calc@1 methods.m.input: … [input-narrowed]`. */
+export function formatBreaks(breaks: readonly Break[]): string {
+  return breaks.map((b) => `  ${b.service} ${b.where}: ${b.message} [${b.rule}]`).join('\n')
 }
 
 function at(path: string): string {

@@ -1,5 +1,5 @@
-import type { GeneratedFile } from './generated-file.js'
-import type { MethodModel, SchemaFileModel, ServiceModel } from './model.js'
+import { type GeneratedFile, identifier } from './generated-file.js'
+import type { JsonSchema, MethodModel, SchemaFileModel, ServiceModel } from './model.js'
 import { eventsTemplate, serviceTemplate } from './templates.js'
 
 /** Where the generated file imports from. */
@@ -11,7 +11,7 @@ export interface ImportPaths {
 }
 
 /** The runtime names the service template uses, values then types. */
-const SERVICE_VALUES = ['ServiceClient', 'serveService', 'isDeclaredError']
+const SERVICE_VALUES = ['ServiceClient', 'ServiceError', 'serveService', 'isDeclaredError']
 const SERVICE_TYPES = [
   'GrenacheError',
   'MapResult',
@@ -47,6 +47,7 @@ function emitService(
     ErrorCode: file.define(`${p}ErrorCode`),
     ERROR_CODES: file.define(`${upper}_ERROR_CODES`),
     isError: file.define(`is${p}Error`),
+    Error: file.define(`${p}Error`),
     Worker: file.define(`${p}Worker`),
     Client: file.define(`${p}Client`),
     serve: file.define(`serve${p}`),
@@ -87,6 +88,7 @@ function emitService(
     methods: service.methods.map((method) => methodContext(file, service, method)),
     events: service.events.map((event) => ({
       name: event.name,
+      payloadDocs: fieldDocs(event.payload),
       doc: event.description ? [event.description] : [`The \`${event.name}\` event.`],
     })),
   }
@@ -99,11 +101,23 @@ function methodContext(file: GeneratedFile, service: ServiceModel, method: Metho
   const idempotent = method.idempotent
     ? ['Idempotent: retried on another worker after a dropped connection.']
     : []
+  // An object input nothing is required in (`z.object({})`, all fields optional) may be left out:
+  // the client then sends `{}`, which the worker's schema accepts and reference peers understand.
+  const noInput =
+    method.input.type === 'object' &&
+    !(Array.isArray(method.input.required) && method.input.required.length > 0)
   return {
     name: method.name,
+    inputDocs: fieldDocs(method.input),
+    outputDocs: fieldDocs(method.output),
+    inputParam: noInput ? 'input?' : 'input',
+    inputValue: noInput ? 'input ?? {}' : 'input',
     Input: file.define(`${service.pascal}${method.pascal}Input`),
     Output: file.define(`${service.pascal}${method.pascal}Output`),
-    workerDoc: [summary, ...method.errors.map((e) => `@throws ServiceError \`${e.code}\`: ${e.description}`)],
+    workerDoc: [
+      summary,
+      ...method.errors.map((e) => `@throws ${service.pascal}Error \`${e.code}\`: ${e.description}`),
+    ],
     clientDoc: [
       summary,
       ...idempotent,
@@ -112,4 +126,19 @@ function methodContext(file: GeneratedFile, service: ServiceModel, method: Metho
       ),
     ],
   }
+}
+
+/** The documented top-level fields of an object schema: `.describe()` texts and JSDoc comments. */
+function fieldDocs(schema: JsonSchema): Array<{ key: string; doc: string[] }> {
+  const properties =
+    schema.type === 'object' ? (schema.properties as Record<string, JsonSchema> | undefined) : undefined
+  return Object.entries(properties ?? {}).flatMap(([name, property]) =>
+    typeof property.description === 'string'
+      ? [{ key: identifier(name) === name ? name : quote(name), doc: property.description.split('\n') }]
+      : [],
+  )
+}
+
+function quote(name: string): string {
+  return `'${name.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`
 }

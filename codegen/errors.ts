@@ -1,12 +1,17 @@
 /** The codes of `CodegenError`; README lists them next to the runtime's. */
 export const CODEGEN_ERROR_CODES = {
   ERR_SCHEMA_LOAD: 'a schema file could not be loaded (a syntax or import error, or it threw)',
+  ERR_ZOD_VERSION:
+    "the app's zod is not one grenache-gen supports, or the schemas and grenache-gen load two copies of zod (the message names the versions and where they are)",
+  ERR_SCHEMA_EMPTY:
+    'the schemas directory holds no *.schema.ts file, or a schema file exports no service or state',
   ERR_SCHEMA_INVALID:
     'a service or state breaks a rule of the schema DSL; the message names the file, the export, the field path and the rule',
   ERR_SCHEMA_CLASH: 'two services or states would generate the same name or announce the same key or feed',
   ERR_LOCK_INVALID: 'schema.lock.json is missing or is not a lock this version can read',
   ERR_BREAKING_CHANGE: 'a service or state changed incompatibly without a new major version',
-  ERR_STALE: 'generated/ does not match what the schemas generate (run npm run generate)',
+  ERR_STALE:
+    'generated/ does not match what the schemas generate (run the grenache-gen command the message names)',
   ERR_USAGE: 'bad command line: the message names the flag and the rule (exit 2)',
 } as const
 

@@ -1,10 +1,14 @@
 import { createHash } from 'node:crypto'
 import { canonical, sortKeys } from '../runtime/util/canonical.js'
+import { carryRemoved } from './compat/removed.js'
 import { CodegenError } from './errors.js'
 import type { LockedService, LockedState, SchemaLock, SchemaModel } from './model.js'
 
-/** What each service and state version looks like now, keyed `<name>@<version>`. */
-export function createLock(model: SchemaModel): SchemaLock {
+/**
+ * What each service and state version looks like now, keyed `<name>@<version>`. With the
+ * `previous` lock, the fields removed since (and those it already kept) are carried over.
+ */
+export function createLock(model: SchemaModel, previous?: SchemaLock): SchemaLock {
   const services: Record<string, LockedService> = {}
   const states: Record<string, LockedState> = {}
   for (const file of model.files) {
@@ -29,7 +33,8 @@ export function createLock(model: SchemaModel): SchemaLock {
         ]),
       )
       const events = Object.fromEntries(service.events.map((e) => [e.name, { payload: e.payload }]))
-      services[`${service.name}@${service.version}`] = {
+      const key = `${service.name}@${service.version}`
+      const locked: LockedService = {
         name: service.name,
         version: service.version,
         key: service.key,
@@ -39,6 +44,10 @@ export function createLock(model: SchemaModel): SchemaLock {
         methods,
         events,
       }
+      // The fingerprint stays the wire shape's: a removed field changes what is locked, not what travels.
+      const prior = previous && Object.hasOwn(previous.services, key) ? previous.services[key] : undefined
+      const removed = carryRemoved(prior, locked)
+      services[key] = Object.keys(removed).length > 0 ? { ...locked, removed } : locked
     }
   }
   return Object.keys(states).length > 0 ? { lockVersion: 1, services, states } : { lockVersion: 1, services }
@@ -76,6 +85,15 @@ export function parseLock(text: string, where: string): SchemaLock {
       typeof service.version !== 'number'
     ) {
       throw new CodegenError('ERR_LOCK_INVALID', `${where}: service ${key} is not a locked service`)
+    }
+    const removed: unknown = service.removed
+    if (
+      removed !== undefined &&
+      (typeof removed !== 'object' ||
+        removed === null ||
+        Object.values(removed).some((fields) => typeof fields !== 'object' || fields === null))
+    ) {
+      throw new CodegenError('ERR_LOCK_INVALID', `${where}: service ${key} has a malformed removed list`)
     }
   }
   if (lock.states !== undefined && (typeof lock.states !== 'object' || lock.states === null)) {

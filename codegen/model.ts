@@ -78,6 +78,7 @@ export interface SchemaLock {
 export type { WireField, WireType } from '../runtime/state/layout.js'
 
 import type { WireType } from '../runtime/state/layout.js'
+import type { StateChecks } from './state/check-model.js'
 
 export interface StateModel {
   /** The export of the schema file that holds the definition. */
@@ -98,6 +99,8 @@ export interface StateModel {
   leaf: WireType & { type: 'object' }
   /** 16 hex digits: the first 64 bits of the SHA-256 of the canonical layout. */
   fingerprint: string
+  /** What the generated validator checks (not part of the layout); absent: it runs zod. */
+  checks?: StateChecks
 }
 
 export interface LockedState {
@@ -123,6 +126,12 @@ export interface LockedService {
   fingerprint: string
   methods: Record<string, LockedMethod>
   events: Record<string, { payload: JsonSchema }>
+  /**
+   * Fields removed in an earlier generation, like protobuf's `reserved`: by place
+   * (`methods.m.input`), then JSON pointer (`/properties/note`) → the field's last schema. A later
+   * version that declares one again must keep it compatible with that shape. Absent when none.
+   */
+  removed?: Record<string, Record<string, JsonSchema>>
 }
 
 export interface LockedMethod {

@@ -15,6 +15,16 @@ engine.registerHelper('jsdoc', (lines: unknown, indent: unknown) => {
   return `${pad}/**\n${body.join('\n')}\n${pad} */`
 })
 
+/**
+ * `A` or `An` before `word` (a service name, read as English): by its first letter, with the
+ * common exceptions a name can start with (`user`, `unit`, `one` take `A`; `hour` takes `An`).
+ */
+engine.registerHelper('article', (word: unknown) => {
+  const text = String(word).toLowerCase()
+  if (/^(u[nr]i|us[eu]|eu|one|once|ur[ae])/.test(text)) return 'A'
+  return /^([aeiou]|hour|honest|heir)/.test(text) ? 'An' : 'A'
+})
+
 /** A single-quoted string literal. */
 engine.registerHelper(
   'quote',
@@ -24,17 +34,33 @@ engine.registerHelper(
 /** Compiles a template with the helpers above; every generated file's templates share them. */
 export const compile = (source: string) => engine.compile(source, { noEscape: true, strict: true })
 
+/**
+ * The JSDoc of an object's top-level fields (JSDoc comments and `.describe()` texts in the schema)
+ * as an intersection with `{ field?: unknown }`: editors show the doc on the field, while `unknown`
+ * and `?` leave its type and whether it is required to the zod type. `pad` goes before each field
+ * and `close` is the closing brace, indented for where the type stands.
+ */
+engine.registerPartial(
+  'fieldDocs',
+  compile(`{{#if fields.length}} & {
+{{#each fields}}
+{{{jsdoc doc ../pad}}}
+{{../pad}}{{{key}}}?: unknown
+{{/each}}
+{{close}}{{/if}}`),
+)
+
 export const serviceTemplate = compile(`{{{jsdoc doc}}}
 export const {{names.Service}} = {{service}}
 
 {{#each methods}}
 /** What a client sends to \`{{name}}\`. */
-export type {{Input}} = {{../r.MethodInput}}<typeof {{../service}}, {{{quote name}}}>
+export type {{Input}} = {{../r.MethodInput}}<typeof {{../service}}, {{{quote name}}}>{{> fieldDocs fields=inputDocs pad='  ' close='}'}}
 /** What \`{{name}}\` returns. */
-export type {{Output}} = {{../r.MethodOutput}}<typeof {{../service}}, {{{quote name}}}>
+export type {{Output}} = {{../r.MethodOutput}}<typeof {{../service}}, {{{quote name}}}>{{> fieldDocs fields=outputDocs pad='  ' close='}'}}
 {{/each}}
 
-/** The error codes {{name}} declares: a worker throws \`new ServiceError(code, message)\`. */
+/** The error codes {{name}} declares: a worker throws \`new {{names.Error}}(code, message)\`. */
 export type {{names.ErrorCode}} = {{errorCodeUnion}}
 
 /** Every error code {{name}} declares. */
@@ -45,7 +71,13 @@ export function {{names.isError}}(error: unknown, code?: {{names.ErrorCode}}): e
   return {{r.isDeclaredError}}(error, {{names.ERROR_CODES}}, code)
 }
 
-/** A {{name}} v{{version}} worker: one function per method. */
+/**
+ * An error {{name}} declares: \`throw new {{names.Error}}('CODE', message)\` in a worker. Only declared
+ * codes compile; anything else a worker throws reaches the client as a masked \`ERR_WORKER\`.
+ */
+export class {{names.Error}} extends {{r.ServiceError}}<{{names.ErrorCode}}> { }
+
+/** {{article name}} {{name}} v{{version}} worker: one function per method. */
 export interface {{names.Worker}} {
 {{#each methods}}
 {{{jsdoc workerDoc '  '}}}
@@ -56,7 +88,8 @@ export interface {{names.Worker}} {
 /**
  * Calls {{name}} v{{version}} workers, found through the Link as \`{{key}}{{#unless plain}}/<transport>{{/unless}}\`.
  * Each method resolves with the worker's output, or rejects with a \`GrenacheError\`: \`ERR_REMOTE\`
- * with \`remoteCode\` for the worker's own errors.
+ * with \`remoteCode\` for a declared error (see \`{{names.isError}}\`), \`ERR_INVALID_INPUT\`,
+ * \`ERR_INVALID_OUTPUT\` or \`ERR_WORKER\` (an undeclared failure, with its \`errorId\`).
  */
 export class {{names.Client}} {
   readonly #client: {{r.ServiceClient}}<typeof {{service}}>
@@ -64,7 +97,7 @@ export class {{names.Client}} {
   /** Calls every worker (or \`limit\` of them) at once: one settled result per worker, late ones included. */
   readonly map: {
 {{#each methods}}
-    {{name}}(input: {{Input}}, options?: {{../r.ServiceMapOptions}}): Promise<{{../r.MapResult}}<{{Output}}>[]>
+    {{name}}({{inputParam}}: {{Input}}, options?: {{../r.ServiceMapOptions}}): Promise<{{../r.MapResult}}<{{Output}}>[]>
 {{/each}}
   }
 
@@ -73,15 +106,15 @@ export class {{names.Client}} {
     this.#client = client
     this.map = {
 {{#each methods}}
-      {{name}}: (input, options) => client.map({{{quote name}}}, input, options) as Promise<{{../r.MapResult}}<{{Output}}>[]>,
+      {{name}}: (input, options) => client.map({{{quote name}}}, {{inputValue}}, options) as Promise<{{../r.MapResult}}<{{Output}}>[]>,
 {{/each}}
     }
   }
 
 {{#each methods}}
 {{{jsdoc clientDoc '  '}}}
-  {{name}}(input: {{Input}}, options?: {{../r.ServiceCallOptions}}): Promise<{{Output}}> {
-    return this.#client.call({{{quote name}}}, input, options) as Promise<{{Output}}>
+  {{name}}({{inputParam}}: {{Input}}, options?: {{../r.ServiceCallOptions}}): Promise<{{Output}}> {
+    return this.#client.call({{{quote name}}}, {{inputValue}}, options) as Promise<{{Output}}>
   }
 
 {{/each}}
@@ -101,7 +134,7 @@ export const eventsTemplate = compile(`/** The payload of each event {{name}} pu
 export interface {{names.Events}} {
 {{#each events}}
 {{{jsdoc doc '  '}}}
-  {{name}}: {{../r.EventPayload}}<typeof {{../service}}, {{{quote name}}}>
+  {{name}}: {{../r.EventPayload}}<typeof {{../service}}, {{{quote name}}}>{{> fieldDocs fields=payloadDocs pad='    ' close='  }'}}
 {{/each}}
 }
 

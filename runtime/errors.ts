@@ -35,9 +35,14 @@ export const ERROR_CODES = {
   ERR_TLS: 'the TLS handshake failed: the certificate is not trusted, or the peer refused ours',
   ERR_UNKNOWN_KEY: 'a request named a service key the worker does not serve',
   ERR_UNKNOWN_ACTION: 'an `{ action, args }` request named an action the worker does not have',
-  ERR_INVALID_INPUT: "a worker refused a call's input: the message names the field and the rule broken",
+  ERR_INVALID_INPUT:
+    "a call's input does not match the method's schema, found by the client (`validateInput`) or the worker: the message lists every field and rule broken, `issues` holds them",
   ERR_INVALID_OUTPUT:
-    "a worker's result does not match the method's output schema (checked with `validateOutput`)",
+    "a worker's result does not match the method's output schema (checked unless `validateOutput: false`): the message lists every field and rule, `issues` holds them",
+  ERR_WORKER:
+    'a worker failed with an error its service does not declare; the message carries only a correlation id (`errorId`) unless the worker runs with `exposeErrors: true`, the full error is in its `onError` hook',
+  ERR_PERMISSION_DENIED:
+    "a worker's interceptor refused the call (authentication or authorisation); the message is the interceptor's",
   ERR_ENCODE:
     'a value cannot be written in its binary layout (a non-integer in an integer field, a key or leaf past its limit, a full buffer)',
   ERR_DECODE:
@@ -54,10 +59,21 @@ export const ERROR_CODES = {
 /** The closed set of error codes. */
 export type ErrorCode = keyof typeof ERROR_CODES
 
+/** One problem a schema found in a value: where (`['items', 0, 'qty']`), what, and zod's issue code. */
+export interface ValidationIssue {
+  path: Array<string | number>
+  message: string
+  code: string
+}
+
 export interface GrenacheErrorOptions {
   cause?: unknown
   /** For `ERR_REMOTE`: the code the worker's message starts with (`TOO_SLOW`, `ERR_BAD_REQUEST`). */
   remoteCode?: string | undefined
+  /** For `ERR_INVALID_INPUT` and `ERR_INVALID_OUTPUT`: every issue the schema found. */
+  issues?: readonly ValidationIssue[] | undefined
+  /** For `ERR_WORKER`: the id the worker logged the full error under. */
+  errorId?: string | undefined
 }
 
 /** The one error class of the runtime: a stable `code`, a readable message and the `cause`. */
@@ -66,11 +82,17 @@ export class GrenacheError extends Error {
   readonly code: ErrorCode
   /** For `ERR_REMOTE`: the code the worker's message starts with, if it starts with one. */
   readonly remoteCode: string | undefined
+  /** For `ERR_INVALID_INPUT` and `ERR_INVALID_OUTPUT`: every issue the schema found. */
+  readonly issues: readonly ValidationIssue[] | undefined
+  /** For `ERR_WORKER`: the correlation id of the failure in the worker's log. */
+  readonly errorId: string | undefined
 
   constructor(code: ErrorCode, message: string = ERROR_CODES[code], options?: GrenacheErrorOptions) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause })
     this.code = code
     this.remoteCode = options?.remoteCode
+    this.issues = options?.issues
+    this.errorId = options?.errorId
   }
 }
 

@@ -10,7 +10,14 @@ export {
   type Signer,
   verifySignature,
 } from './bep44/index.js'
-export { ERROR_CODES, type ErrorCode, GrenacheError, isGrenacheError, toGrenacheError } from './errors.js'
+export {
+  ERROR_CODES,
+  type ErrorCode,
+  GrenacheError,
+  isGrenacheError,
+  toGrenacheError,
+  type ValidationIssue,
+} from './errors.js'
 export {
   Grape,
   type GrapeAddress,

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod'
 import { checkNameAndVersion, type SchemaProblem } from './schema-rules.js'
+import { OPAQUE_KEYWORD, opaqueChecks, refuseUnwireable } from './schema-wire.js'
 
 /** One method: zod input and output, the errors it may answer with, and whether it may run twice. */
 export interface MethodDefinition<I extends z.ZodType = z.ZodType, O extends z.ZodType = z.ZodType> {
@@ -179,6 +180,8 @@ function checkWire(
     fail('zod', path, 'must be a zod type')
     return
   }
+  // Field by field first, to name the field; zod's conversion below catches what the walk does not know.
+  if (refuseUnwireable(schema, io, path, fail) > 0) return
   try {
     wireJsonSchema(schema, io)
   } catch (err) {
@@ -199,10 +202,16 @@ const converted = {
 export function wireJsonSchema(schema: z.ZodType, io: 'input' | 'output'): Record<string, unknown> {
   let json = converted[io].get(schema)
   if (!json) {
-    const { $schema: _, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'throw' }) as Record<
-      string,
-      unknown
-    >
+    const { $schema: _, ...rest } = z.toJSONSchema(schema, {
+      io,
+      unrepresentable: 'throw',
+      // Refinements and transforms are invisible to JSON Schema: mark them, so that the
+      // compatibility check, which reads only JSON Schema, cannot take one for no change.
+      override: ({ zodSchema, jsonSchema }) => {
+        const opaque = opaqueChecks(zodSchema, io)
+        if (opaque.length > 0) jsonSchema[OPAQUE_KEYWORD] = opaque
+      },
+    }) as Record<string, unknown>
     json = rest
     converted[io].set(schema, json)
   }

@@ -4,7 +4,8 @@
  * reuses everything it can outside the loop, as a feed publisher and a replica would.
  */
 import { OrderBookCodec, type OrderBookDelta } from '../../generated/index.js'
-import { ByteReader, ByteWriter } from '../../runtime/index.js'
+import { ByteReader, ByteWriter, stateParsers } from '../../runtime/index.js'
+import { orderBook } from '../../schemas/order-book.schema.js'
 import type { DeltaPhase } from './protocol.js'
 import { deltaText } from './workload.js'
 
@@ -54,7 +55,9 @@ export interface Passes {
  * - encode: encode each delta (writer reset each time);
  * - decode: decode each delta from one frame holding all of them back to back;
  * - roundTripVariant: roundTrip with `new ByteReader(buf, 0, pos)` per delta, as a caller that
- *   does not reuse the reader writes it.
+ *   does not reuse the reader writes it;
+ * - validateEncode: `parseDelta` (the generated validator) then encode, as a publisher with
+ *   `validate: true` does; zodValidateEncode: the same with zod's `stateParsers` (the reference).
  */
 export function oursPasses(deltas: readonly OrderBookDelta[]): Passes {
   const codec = OrderBookCodec
@@ -128,7 +131,21 @@ export function oursPasses(deltas: readonly OrderBookDelta[]): Passes {
     }
     return sink
   }
-  return { passes: { roundTrip, encode, decode, roundTripVariant }, sizes, checked }
+  const validated =
+    (parse: (delta: unknown) => OrderBookDelta): Pass =>
+    () => {
+      let sink = 0
+      for (let i = 0; i < n; i++) {
+        writer.reset()
+        codec.encodeDelta(parse(deltas[i]), writer)
+        sink = (sink + writer.pos) | 0
+      }
+      return sink
+    }
+  const validateEncode = validated(codec.parseDelta)
+  const zodValidateEncode = validated(stateParsers(orderBook).parseDelta)
+  const passes = { roundTrip, encode, decode, roundTripVariant, validateEncode, zodValidateEncode }
+  return { passes, sizes, checked }
 }
 
 /** The largest JSON delta of the workload is far below this. */
@@ -140,7 +157,9 @@ const JSON_SCRATCH_BYTES = 4096
  * - encode: `Buffer.from(JSON.stringify(delta))`;
  * - decode: `JSON.parse` of each delta's UTF-8 slice of one frame holding all of them;
  * - roundTripVariant: roundTrip writing the JSON into one reused buffer (`buf.write`) instead of
- *   `Buffer.from`, and parsing `buf.toString('utf8', 0, length)`: JSON's best case.
+ *   `Buffer.from`, and parsing `buf.toString('utf8', 0, length)`: JSON's best case;
+ * - validateEncode (and zodValidateEncode, the same): zod's `stateParsers` then encode, as a
+ *   JSON feed that validates would.
  */
 export function jsonPasses(deltas: readonly OrderBookDelta[]): Passes {
   const n = deltas.length
@@ -190,5 +209,12 @@ export function jsonPasses(deltas: readonly OrderBookDelta[]): Passes {
     }
     return sink
   }
-  return { passes: { roundTrip, encode, decode, roundTripVariant }, sizes, checked }
+  const parse = stateParsers(orderBook).parseDelta
+  const validateEncode: Pass = () => {
+    let sink = 0
+    for (let i = 0; i < n; i++) sink = (sink + Buffer.from(JSON.stringify(parse(deltas[i]))).length) | 0
+    return sink
+  }
+  const passes = { roundTrip, encode, decode, roundTripVariant, validateEncode }
+  return { passes: { ...passes, zodValidateEncode: validateEncode }, sizes, checked }
 }

@@ -13,7 +13,15 @@ export type Job =
 export type Approach = 'ours' | 'json'
 
 /** The four delta figures of each approach, in the order a round 1 child runs them. */
-export const DELTA_PHASES = ['roundTrip', 'encode', 'decode', 'roundTripVariant'] as const
+/** `validateEncode`: the codec's `parseDelta` then encode; `zodValidateEncode`: zod's `stateParsers` instead. */
+export const DELTA_PHASES = [
+  'roundTrip',
+  'encode',
+  'decode',
+  'roundTripVariant',
+  'validateEncode',
+  'zodValidateEncode',
+] as const
 export type DeltaPhase = (typeof DELTA_PHASES)[number]
 
 export interface Settings {

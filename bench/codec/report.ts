@@ -76,6 +76,8 @@ const DELTA_ROWS: [string, DeltaPhase, DeltaPhase][] = [
   ['decode only', 'decode', 'decode'],
   ['encode + decode; ours: `new ByteReader` per delta', 'roundTripVariant', 'roundTrip'],
   ['encode + decode; JSON: one reused buffer', 'roundTrip', 'roundTripVariant'],
+  ['validate + encode; ours: generated `parseDelta`, JSON: zod', 'validateEncode', 'validateEncode'],
+  ['validate + encode; ours: zod `stateParsers`', 'zodValidateEncode', 'validateEncode'],
 ]
 
 function deltaTable(rounds: readonly CodecRound[]): string {
@@ -289,7 +291,7 @@ export function buildReport(rounds: readonly CodecRound[], settings: Settings, p
     '',
     deltaCpuTable(rounds),
     '',
-    'ours: `encodeDelta` into one `ByteWriter` over a buffer of `maxDeltaBytes` (reset per delta), `decodeDelta` from one `ByteReader` over the same bytes (its `pos`/`end` set per delta); decode only reads every delta back to back from one frame. JSON: `Buffer.from(JSON.stringify(delta))` then `JSON.parse(bytes.toString())`; decode only parses each delta’s slice of one frame. ours/JSON is deltas/s (wall clock, then per CPU-second), per round. CPU time is `process.cpuUsage()` over the window (every thread of the process, GC helpers included): on a busy machine it changes less than the wall clock, which counts the time the process waited for a core. The last two rows change one side only, against the other side’s first row.',
+    'ours: `encodeDelta` into one `ByteWriter` over a buffer of `maxDeltaBytes` (reset per delta), `decodeDelta` from one `ByteReader` over the same bytes (its `pos`/`end` set per delta); decode only reads every delta back to back from one frame. JSON: `Buffer.from(JSON.stringify(delta))` then `JSON.parse(bytes.toString())`; decode only parses each delta’s slice of one frame. ours/JSON is deltas/s (wall clock, then per CPU-second), per round. CPU time is `process.cpuUsage()` over the window (every thread of the process, GC helpers included): on a busy machine it changes less than the wall clock, which counts the time the process waited for a core. Rows 4 and 5 change one side only, against the other side’s first row. The validate rows run `parseDelta` before encoding, as a publisher with `validate: true` does: ours with the generated validator, then with zod’s `stateParsers` (the reference); the JSON side validates with zod.',
     '',
     bytesTable(rounds),
     '',

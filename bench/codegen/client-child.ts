@@ -58,7 +58,7 @@ async function create(params: ConnectParams): Promise<Client> {
   const runtime = await loadRuntime(params.from)
   const link = staticDiscovery(runtime, runtime.discoveryName(SERVICE_KEY, 'ws', 'tagged'), params.address)
   const options = { link, transport: 'ws' as const, timeoutMs: 10_000 }
-  if (params.variant === 'typed') {
+  if (params.variant !== 'plain') {
     const { FibonacciClient } = await loadGenerated(params.from)
     const typed = new FibonacciClient(options)
     return { call: () => typed.fib(INPUT), close: () => typed.close() }

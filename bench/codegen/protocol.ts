@@ -1,9 +1,13 @@
 /** The codegen suite's variants, settings and the messages between its orchestrator and children. */
 
-/** `typed`: FibonacciClient → serveFibonacci; `plain`: RpcClient.request → RpcServer.handle, same envelope. */
-export type Variant = 'typed' | 'plain'
+/**
+ * `typed`: FibonacciClient → serveFibonacci (outputs checked, the default); `unchecked`: the same
+ * with `validateOutput: false`, to measure output validation; `plain`: RpcClient.request →
+ * RpcServer.handle, same envelope.
+ */
+export type Variant = 'typed' | 'unchecked' | 'plain'
 
-export const VARIANTS: readonly Variant[] = ['typed', 'plain']
+export const VARIANTS: readonly Variant[] = ['typed', 'unchecked', 'plain']
 
 /** Where our runtime is loaded from: `dist/runtime` (tsc build) or `runtime/*.ts` through tsx. */
 export type CodeFrom = 'dist' | 'source'
@@ -139,5 +143,7 @@ export interface ValidationCost {
   iterations: number
   /** CPU µs per safeParse (process.cpuUsage over the loop). */
   cpuUsPerParse: number
+  /** CPU µs per safeParse of the output schema (`fib(20)`, a number). */
+  cpuUsPerOutputParse: number
   wallUsPerParse: number
 }

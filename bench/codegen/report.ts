@@ -73,11 +73,17 @@ function rangeCell(summary: Summary, digits = 2): string {
     : value(summary.median)
 }
 
-/** typed − plain of one metric, within each round. */
-function differences(rounds: readonly TypedRound[], key: string, metric: keyof LoadResult): number[] {
+/** typed − plain (or `a` − `b`) of one metric, within each round. */
+function differences(
+  rounds: readonly TypedRound[],
+  key: string,
+  metric: keyof LoadResult,
+  a: Variant = 'typed',
+  b: Variant = 'plain',
+): number[] {
   return rounds.map((round) => {
-    const typed = round.sessions.typed?.figures[key]?.[metric]
-    const plain = round.sessions.plain?.figures[key]?.[metric]
+    const typed = round.sessions[a]?.figures[key]?.[metric]
+    const plain = round.sessions[b]?.figures[key]?.[metric]
     return typeof typed === 'number' && typeof plain === 'number' ? typed - plain : Number.NaN
   })
 }
@@ -146,6 +152,28 @@ function typedSection(input: ReportInput): string[] {
   }
   lines.push(
     `- input validation alone: \`FibonacciService.methods.fib.input.safeParse(${JSON.stringify(INPUT)})\` in the typed worker, after the figures (JIT-warm), ${formatNumber(s.parseIterations)} calls: **${rangeCell(validation, 3)} µs CPU per call**${shares.length > 0 ? ` (${shares.join('; ')})` : ''}. The rest of the worker's extra cost is the typed dispatch (envelope checks, the context object, result handling). The generated client does not validate (\`validateInput\` is off by default): its extra cost is ServiceClient.call (method lookup, envelope and options objects, one more async frame).`,
+  )
+  const outputParse = summarize(
+    rounds.map((round) => round.sessions.typed?.validation?.cpuUsPerOutputParse ?? Number.NaN),
+  )
+  const outputCost = concurrencies
+    .map(
+      (c) =>
+        `c=${c} ${rangeCell(summarize(differences(rounds, `c${c}`, 'serverUsPerCall', 'typed', 'unchecked')))}`,
+    )
+    .join(', ')
+  const outputThroughput = concurrencies
+    .map((c) => {
+      const ratios = rounds.map((round) => {
+        const checked = round.sessions.typed?.figures[`c${c}`]?.perSecond
+        const raw = round.sessions.unchecked?.figures[`c${c}`]?.perSecond
+        return typeof checked === 'number' && typeof raw === 'number' && raw > 0 ? checked / raw : Number.NaN
+      })
+      return `c=${c} ${rangeCell(summarize(ratios), 3)}`
+    })
+    .join(', ')
+  lines.push(
+    `- output validation (on by default, \`validateOutput\`): worker CPU µs per call, typed − unchecked (\`validateOutput: false\`), same round: ${outputCost}; throughput typed/unchecked: ${outputThroughput}; the output schema's \`safeParse(6765)\` alone: **${rangeCell(outputParse, 3)} µs CPU**. A larger output costs more: zod's parse grows with the fields it checks.`,
   )
   const notes: string[] = []
   for (const round of rounds) {

@@ -29,17 +29,21 @@ interface Worker {
 
 let server: Worker | undefined
 let parseInput: ((value: unknown) => unknown) | undefined
+let parseOutput: ((value: unknown) => unknown) | undefined
 
 async function start(): Promise<Worker> {
-  if (config.variant === 'typed') {
+  if (config.variant !== 'plain') {
     const generated = await loadGenerated(config.from)
-    const typed = generated.serveFibonacci({ fib: ({ n }) => fibOf(n) }, { listen })
+    const validateOutput = config.variant === 'typed'
+    const typed = generated.serveFibonacci({ fib: ({ n }) => fibOf(n) }, { listen, validateOutput })
     // The generated code must run on the runtime measured (dist/ or source), not on another copy.
     if (!(typed instanceof runtime.ServiceServer)) {
       throw new Error(`serveFibonacci did not return the ServiceServer of the ${config.from} runtime`)
     }
     const schema = generated.FibonacciService.methods.fib.input
     parseInput = (value) => schema.safeParse(value)
+    const output = generated.FibonacciService.methods.fib.output
+    parseOutput = (value) => output.safeParse(value)
     return typed
   }
   const plain = new runtime.RpcServer({ listen })
@@ -67,9 +71,16 @@ async function validationCost(params: { iterations: number }): Promise<Validatio
   const wallMs = performance.now() - begin
   const cpu = process.cpuUsage(cpuBefore)
   if (sink !== params.iterations + 10_000) throw new Error('safeParse returned nothing')
+  const output = parseOutput as (value: unknown) => unknown
+  const result = fibOf(INPUT.n)
+  for (let i = 0; i < 10_000; i++) sink += output(result) ? 1 : 0
+  const outBefore = process.cpuUsage()
+  for (let i = 0; i < params.iterations; i++) sink += output(result) ? 1 : 0
+  const outCpu = process.cpuUsage(outBefore)
   return {
     iterations: params.iterations,
     cpuUsPerParse: (cpu.user + cpu.system) / params.iterations,
+    cpuUsPerOutputParse: (outCpu.user + outCpu.system) / params.iterations,
     wallUsPerParse: (wallMs * 1000) / params.iterations,
   }
 }

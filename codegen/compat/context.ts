@@ -2,6 +2,7 @@
  * The state of one `isSubschema` run: the two documents (for `$ref`), the options, the recursion
  * guard, a step budget, and the wording of reasons (which depends on which schema is the old one).
  */
+import { OPAQUE_KEYWORD } from '../../runtime/schema-wire.js'
 import { hasRef, isObject, type SchemaObject, sameSchema, show } from './json.js'
 
 /** How `isSubschema` reads its two schemas. */
@@ -170,5 +171,8 @@ export function failure(path: readonly string[], reason: string): Failure {
 
 /** The reason when a keyword of `b` cannot be checked against `a`. */
 export function notProvable(keyword: string): string {
+  if (keyword === OPAQUE_KEYWORD) {
+    return 'cannot tell: a `.refine()`, `.superRefine()` or transform was added or changed, and the check cannot see what a function accepts'
+  }
   return `cannot prove compatible: keyword \`${keyword}\` changed`
 }

@@ -9,25 +9,36 @@ import { join, relative, sep } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import type { SchemaModel } from '../model.js'
 import { buildFileModel, checkAcrossFiles, type Problem } from './build-model.js'
+import { loadErrorMessage } from './load-error.js'
+import { zodProblem } from './zod-check.js'
 
 const [root = process.cwd(), dir = 'schemas'] = process.argv.slice(2)
 
-// From compiled JS, nothing reads TypeScript yet: our hooks do. From source, tsx already does.
-if (!import.meta.url.endsWith('.ts')) register(new URL('./ts-hooks.js', import.meta.url))
+// Stack traces through the inline source maps of transpiled schemas: errors name source lines.
+process.setSourceMapsEnabled(true)
+// Our hooks read the schemas' TypeScript, also under tsx (from source), so both give the same
+// model: JSDoc on fields becomes descriptions, syntax errors name the source position.
+register(new URL(`./ts-hooks.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`, import.meta.url))
 
 const problems: Problem[] = []
 const absolute = join(root, dir)
 const model: SchemaModel = { dir: toPosix(relative(root, absolute)), files: [] }
 let names: string[] = []
-try {
-  names = readdirSync(absolute)
-    .filter((name) => name.endsWith('.schema.ts'))
-    .sort()
-} catch (err) {
-  problems.push({
-    code: 'ERR_SCHEMA_LOAD',
-    message: `cannot read the schemas directory ${dir}: ${(err as Error).message}`,
-  })
+const zod = zodProblem(absolute)
+if (zod) problems.push(zod)
+else
+  try {
+    names = readdirSync(absolute)
+      .filter((name) => name.endsWith('.schema.ts'))
+      .sort()
+  } catch (err) {
+    problems.push({
+      code: 'ERR_SCHEMA_LOAD',
+      message: `cannot read the schemas directory ${dir}: ${(err as Error).message}`,
+    })
+  }
+if (problems.length === 0 && names.length === 0) {
+  problems.push({ code: 'ERR_SCHEMA_EMPTY', message: `${dir} holds no *.schema.ts file` })
 }
 // Imported all at once (their transpiling overlaps), then modelled in name order.
 const imported = await Promise.allSettled(
@@ -37,14 +48,18 @@ names.forEach((name, i) => {
   const file = toPosix(relative(root, join(absolute, name)))
   const result = imported[i] as PromiseSettledResult<Record<string, unknown>>
   if (result.status === 'fulfilled') {
-    model.files.push(buildFileModel(file, name.slice(0, -'.schema.ts'.length), result.value, problems))
+    const built = buildFileModel(file, name.slice(0, -'.schema.ts'.length), result.value, problems)
+    const counted = problems.some((p) => p.file === file)
+    if (!counted && built.services.length === 0 && built.states.length === 0) {
+      problems.push({
+        code: 'ERR_SCHEMA_EMPTY',
+        file,
+        message: `${file} exports no service or state (export what defineService or defineState returns)`,
+      })
+    }
+    model.files.push(built)
   } else {
-    const err = result.reason as Error | undefined
-    problems.push({
-      code: 'ERR_SCHEMA_LOAD',
-      file,
-      message: `${file}: cannot be loaded: ${err?.stack ?? err}`,
-    })
+    problems.push({ code: 'ERR_SCHEMA_LOAD', file, message: loadErrorMessage(file, result.reason, root) })
   }
 })
 checkAcrossFiles(model, problems)

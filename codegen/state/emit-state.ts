@@ -1,5 +1,6 @@
 import type { GeneratedFile } from '../generated-file.js'
 import type { SchemaFileModel, StateModel } from '../model.js'
+import { CheckEmitter, type CheckNames } from './emit-check.js'
 import { CodecEmitter } from './emit-codec.js'
 import { minBytes } from './layout.js'
 import { stateCodecTemplate, stateTypesTemplate } from './templates.js'
@@ -11,6 +12,15 @@ export interface StateImportPaths {
 }
 
 const VALUES = ['stateParsers', 'encodeError', 'codecError', 'limitError', 'Publisher', 'Replica']
+const CHECK_VALUES = [
+  'zodAt',
+  'zodDefault',
+  'viaZod',
+  'prefixIssues',
+  'invalidDelta',
+  'isObject',
+  'codePointLength',
+] as const
 const TYPES = [
   'StateLayout',
   'PublisherOptions',
@@ -71,6 +81,7 @@ function emitState(
   const patch = emitter.patch(`${p}Patch`, state.leaf, n.Leaf, n.Patch, {
     maxStringBytes: state.maxLeafBytes,
   })
+  const parse = emitChecks(file, state, paths, n)
   const patchOverhead = Math.ceil(state.leaf.fields.length / 8) + state.leaf.fields.length
   const where = `${state.name} v${state.version}`
   const context = {
@@ -83,6 +94,7 @@ function emitState(
       readLeaf: leaf.read,
       writePatch: patch.write,
       readPatch: patch.read,
+      ...parse,
     },
     state: file.import(paths.schema, state.exportName),
     name: state.name,
@@ -128,5 +140,37 @@ function emitState(
   }
   file.add(stateTypesTemplate(context))
   file.add(emitter.code())
+  if (parse.code) file.add(parse.code)
   file.add(stateCodecTemplate(context))
+}
+
+/**
+ * The generated validator of `state` (emit-check.ts), or zod's `stateParsers` for a model built
+ * without checks: the names the codec's `parseDelta`/`parseKey`/`parseLeaf` take.
+ */
+function emitChecks(
+  file: GeneratedFile,
+  state: StateModel,
+  paths: StateImportPaths,
+  n: Record<'Key' | 'Leaf' | 'Patch' | 'Delta' | 'parsers', string>,
+): { parseDelta: string; parseKey: string; parseLeaf: string; code: string } {
+  if (!state.checks || state.leaf.type !== 'object' || state.checks.leaf.kind !== 'object') {
+    const zod = (name: string) => `${n.parsers}.${name}`
+    return { parseDelta: zod('parseDelta'), parseKey: zod('parseKey'), parseLeaf: zod('parseLeaf'), code: '' }
+  }
+  // Imported when the emitted code first names them: most states need only a few helpers.
+  const r = {} as CheckNames['r']
+  for (const name of [...CHECK_VALUES, 'CheckIssue'] as const) {
+    Object.defineProperty(r, name, {
+      get: () => file.import(paths.runtime, name, { type: name === 'CheckIssue' }),
+    })
+  }
+  const emitter = new CheckEmitter({
+    prefix: state.pascal,
+    state: file.import(paths.schema, state.exportName),
+    r,
+    define: (name) => file.define(name),
+  })
+  const entries = emitter.state(state.checks, n, `${state.name} v${state.version}`)
+  return { ...entries, code: emitter.code() }
 }

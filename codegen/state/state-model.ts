@@ -2,6 +2,7 @@ import { pascalCase } from '../../runtime/schema.js'
 import { checkState, type StateDefinition, stateFeed, stateLimits } from '../../runtime/state/define.js'
 import { stateFingerprint } from '../../runtime/state/fingerprint.js'
 import type { StateModel } from '../model.js'
+import { checkNode } from './check-model.js'
 import { type LayoutProblem, wireType } from './layout.js'
 
 /** A rule a state breaks, where (`leaf.price`), and why. */
@@ -50,6 +51,7 @@ export function stateModel(
       key,
       leaf,
       fingerprint: stateFingerprint({ name: state.name, version: state.version, ...limits, key, leaf }),
+      checks: { key: checkNode(state.key), leaf: checkNode(state.leaf) },
     },
   }
 }

@@ -191,9 +191,9 @@ export const {{n.Codec}}: {{r.StateCodec}}<{{n.Key}}, {{n.Leaf}}, {{n.Patch}}> =
     }
   },
 
-  parseDelta: {{n.parsers}}.parseDelta,
-  parseKey: {{n.parsers}}.parseKey,
-  parseLeaf: {{n.parsers}}.parseLeaf,
+  parseDelta: {{f.parseDelta}},
+  parseKey: {{f.parseKey}},
+  parseLeaf: {{f.parseLeaf}},
 }
 
 /**
@@ -214,5 +214,52 @@ export class {{n.Replica}} extends {{r.Replica}}<{{n.Key}}, {{n.Leaf}}, {{n.Patc
   constructor(options: {{r.ReplicaOptions}}) {
     super({{n.Codec}}, options)
   }
+}
+`)
+
+/**
+ * The entry points of a generated validator (emit-check.ts): `parse…Key`/`Leaf` and `parse…Delta`,
+ * which checks the parts of a delta as `stateParsers` does and throws every issue at once.
+ */
+export const stateParseTemplate = compile(`function {{n.parseKey}}(v: unknown): {{t.Key}} {
+  const issues: {{r.CheckIssue}}[] = []
+  const x = {{f.key}}(v, issues)
+  if (issues.length > 0) throw {{r.invalidDelta}}({{{quote where}}}, issues)
+  return x
+}
+
+function {{n.parseLeaf}}(v: unknown): {{t.Leaf}} {
+  const issues: {{r.CheckIssue}}[] = []
+  const x = {{f.leaf}}(v, issues)
+  if (issues.length > 0) throw {{r.invalidDelta}}({{{quote where}}}, issues)
+  return x
+}
+
+/** What \`stateParsers(state).parseDelta\` does, without running zod for what it mirrors. */
+function {{n.parseDelta}}(delta: unknown): {{t.Delta}} {
+  const d = (typeof delta === 'object' && delta !== null ? delta : {}) as Record<string, unknown>
+  const issues: {{r.CheckIssue}}[] = []
+  switch (d.op) {
+    case 'upsert': {
+      const key = {{f.key}}(d.key, issues)
+      const leaf = {{f.leaf}}(d.leaf, issues)
+      if (issues.length > 0) throw {{r.invalidDelta}}({{{quote where}}}, issues)
+      return { op: 'upsert', key, leaf }
+    }
+    case 'patch': {
+      const key = {{f.key}}(d.key, issues)
+      const fields = {{f.patch}}(d.fields, issues)
+      if (issues.length > 0) throw {{r.invalidDelta}}({{{quote where}}}, issues)
+      return { op: 'patch', key, fields }
+    }
+    case 'delete': {
+      const key = {{f.key}}(d.key, issues)
+      if (issues.length > 0) throw {{r.invalidDelta}}({{{quote where}}}, issues)
+      return { op: 'delete', key }
+    }
+    case 'clear':
+      return { op: 'clear' }
+  }
+  throw {{r.invalidDelta}}({{{quote where}}}, [['op', 'must be "upsert", "patch", "delete" or "clear"']])
 }
 `)

@@ -13,11 +13,12 @@
  */
 import {
   FibonacciClient,
+  FibonacciError,
   type FibonacciWorker,
   isFibonacciError,
   serveFibonacci,
 } from '../../generated/index.js'
-import { Grape, GrenacheError, Link, ServiceError, type TransportKind } from '../../runtime/index.js'
+import { Grape, GrenacheError, Link, type TransportKind } from '../../runtime/index.js'
 
 /** fib(0) = 0, fib(1) = 1, fib(10) = 55. */
 function fibonacci(n: number): number {
@@ -31,12 +32,13 @@ const LIMIT = 1000
 
 /**
  * The worker: one function per method of the schema. `n` arrives checked against the schema (an
- * integer from 0 to 1476); a declared error is thrown as a `ServiceError` and reaches the client
- * as `ERR_REMOTE` with `remoteCode: 'TOO_SLOW'`.
+ * integer from 0 to 1476); a declared error is thrown as a `FibonacciError` (only declared codes
+ * compile) and reaches the client as `ERR_REMOTE` with `remoteCode: 'TOO_SLOW'`. Anything else it
+ * throws reaches the client as `ERR_WORKER` with an error id, its message only in the worker's log.
  */
 const worker: FibonacciWorker = {
   fib({ n }) {
-    if (n > LIMIT) throw new ServiceError('TOO_SLOW', `n = ${n} is above this worker's limit of ${LIMIT}`)
+    if (n > LIMIT) throw new FibonacciError('TOO_SLOW', `n = ${n} is above this worker's limit of ${LIMIT}`)
     return fibonacci(n)
   },
 }
@@ -86,13 +88,14 @@ export async function main(print: (line: string) => void = console.log): Promise
         print(`${transport}: fib(1200) refused: ${err.message}`)
       }
 
-      // The worker checks every input with the schema and names the field that broke a rule.
-      // (With `new FibonacciClient({ …, validateInput: true })` the client checks it before sending.)
+      // The worker checks every input with the schema and names every field that broke a rule.
+      // (With `new FibonacciClient({ …, validateInput: true })` the client checks it before sending,
+      // and the error is the same: ERR_INVALID_INPUT, the message, and `issues`.)
       try {
         await client.fib({ n: -1 })
       } catch (err) {
-        if (!(err instanceof GrenacheError) || err.remoteCode !== 'ERR_INVALID_INPUT') throw err
-        print(`${transport}: fib(-1) refused: ${err.message}`)
+        if (!(err instanceof GrenacheError) || err.code !== 'ERR_INVALID_INPUT') throw err
+        print(`${transport}: fib(-1) refused: ${err.code}: ${err.message}`)
       }
 
       // map calls every worker at once and returns one settled result per worker.

@@ -38,24 +38,33 @@ export interface SubClientOptions {
   tls?: TlsOptions
   /** ZeroMQ: topic prefixes to receive. Default `['']` (everything). */
   topics?: readonly string[]
-  /** How often the publishers are looked up again, in ms. Default 5000. */
+  /**
+   * `all` (default): receive from every publisher announced, and from those announced later.
+   * `one`: connect to one publisher chosen at random and move to another only when it is gone (the
+   * reference `PeerSub`'s behaviour, for publishers that all send the same stream).
+   */
+  publishers?: 'all' | 'one'
+  /** How often the publishers are looked up again (to find new ones), in ms. Default 5000. */
   refreshMs?: number
   /** Messages kept for a slow `for await` reader; beyond it the oldest are dropped (counted in `dropped`). Default 10000. */
   maxQueuedMessages?: number
 }
 
 /**
- * Receives what the publishers of a name send. Over WebSocket it connects to one publisher chosen at
- * random, as the reference `PeerSub`, and moves to another when that one is no longer announced;
- * over ZeroMQ it connects to every publisher and follows them as they come and go. Messages come as
- * `sub:message` events and through `for await (const message of client)`.
+ * Receives what the publishers of a name send. On every transport it connects to every publisher
+ * announced and follows them as they come and go (looked up every `refreshMs`), since each worker
+ * publishes its own events; with `publishers: 'one'` it keeps to one publisher chosen at random, as
+ * the reference `PeerSub`. Messages come as `sub:message` events and through
+ * `for await (const message of client)`.
  */
 export class SubClient extends EventEmitter<SubClientEvents> implements AsyncIterable<SubMessage> {
   readonly #options: SubClientOptions
   readonly #lookupName: string
   readonly #refreshMs: number
   readonly #queue: MessageQueue<SubMessage>
-  #ws: WsSubscriber | undefined
+  readonly #one: boolean
+  /** WebSocket: one subscriber per publisher followed, by address. */
+  readonly #ws = new Map<string, WsSubscriber>()
   #zmq: ZmqSubscriber | undefined
   #timer: NodeJS.Timeout | undefined
   #starting: Promise<void> | undefined
@@ -74,6 +83,10 @@ export class SubClient extends EventEmitter<SubClientEvents> implements AsyncIte
       checkOption.fail('tls', 'does not apply to zmq', options.tls)
     this.#options = options
     this.#lookupName = discoveryName(options.name, options.transport, options.discovery ?? 'tagged')
+    const publishers = options.publishers ?? 'all'
+    if (publishers !== 'all' && publishers !== 'one')
+      checkOption.fail('publishers', 'must be "all" or "one"', publishers)
+    this.#one = publishers === 'one'
     this.#refreshMs = checkOption.integer('refreshMs', options.refreshMs ?? 5000, 50)
     this.#queue = new MessageQueue(
       checkOption.integer('maxQueuedMessages', options.maxQueuedMessages ?? 10_000, 1),
@@ -134,30 +147,32 @@ export class SubClient extends EventEmitter<SubClientEvents> implements AsyncIte
       return
     }
     if (this.#closing) return
-    if (this.#zmq) this.#follow(this.#zmq, addresses)
-    else this.#choose(addresses)
-  }
-
-  /** ZeroMQ: be connected to exactly the publishers announced. */
-  #follow(zmq: ZmqSubscriber, addresses: readonly string[]): void {
-    const wanted = new Set(addresses)
-    for (const address of zmq.addresses) if (!wanted.has(address)) zmq.disconnect(address)
-    for (const address of wanted) if (!zmq.addresses.includes(address)) zmq.connect(address)
-  }
-
-  /** WebSocket: stay with the current publisher while it is announced and connected, else pick another. */
-  #choose(addresses: readonly string[]): void {
-    const current = this.#ws
-    if (current && addresses.includes(current.address) && current.connected) return
-    if (current && addresses.includes(current.address) && addresses.length === 1) return
-    const others = addresses.filter((a) => a !== current?.address)
-    const address = others[Math.floor(Math.random() * others.length)]
-    if (address === undefined) return
-    if (current) {
-      current.removeAllListeners()
-      void current.close()
+    const wanted = this.#one ? this.#chooseOne(addresses) : new Set(addresses)
+    if (this.#zmq) {
+      for (const address of this.#zmq.addresses) if (!wanted.has(address)) this.#zmq.disconnect(address)
+      for (const address of wanted) if (!this.#zmq.addresses.includes(address)) this.#zmq.connect(address)
+      return
     }
-    this.#ws = this.#newWs(address)
+    for (const [address, ws] of this.#ws) {
+      if (wanted.has(address)) continue
+      // The publisher is no longer announced; a restarted one comes back under its new address.
+      this.#ws.delete(address)
+      ws.removeAllListeners()
+      void ws.close()
+    }
+    for (const address of wanted) if (!this.#ws.has(address)) this.#ws.set(address, this.#newWs(address))
+  }
+
+  /** `publishers: 'one'`: stay with the current publisher while it is announced and up, else pick another. */
+  #chooseOne(addresses: readonly string[]): Set<string> {
+    const current = this.#zmq?.addresses[0] ?? this.#ws.keys().next().value
+    if (current !== undefined && addresses.includes(current)) {
+      const up = this.#zmq ? true : this.#ws.get(current)?.connected
+      if (up || addresses.length === 1) return new Set([current])
+    }
+    const others = addresses.filter((a) => a !== current)
+    const address = others[Math.floor(Math.random() * others.length)]
+    return new Set(address === undefined ? [] : [address])
   }
 
   #newWs(address: string): WsSubscriber {
@@ -195,7 +210,7 @@ export class SubClient extends EventEmitter<SubClientEvents> implements AsyncIte
   close(): Promise<void> {
     this.#closing ??= (async () => {
       clearInterval(this.#timer)
-      await Promise.all([this.#ws?.close(), this.#zmq?.close()])
+      await Promise.all([...[...this.#ws.values()].map((ws) => ws.close()), this.#zmq?.close()])
       this.#queue.end()
     })()
     return this.#closing

@@ -1,17 +1,28 @@
+import { GoneAddresses } from './gone-addresses.js'
+
 /**
  * Chooses the worker for each request: of two workers drawn at random, the one with fewer requests
  * in flight, a warm connection breaking a tie ("power of two choices": spreads load, prefers what is
- * fast, and needs no global view). A worker that failed is benched for `benchMs`, and only chosen
- * again when every other one is benched too.
+ * fast, and needs no global view). A worker that failed is benched for `benchMs`, an address that
+ * refused a connection is held out as gone (`GoneAddresses`); either is only chosen again when
+ * every other one is out too.
  */
 export class WorkerPicker {
+  /** Addresses that refused a connection (shared by `request` and `map`). */
+  readonly gone: GoneAddresses
   readonly #inFlight = new Map<string, number>()
   readonly #benchedUntil = new Map<string, number>()
   readonly #isWarm: (address: string) => boolean
   readonly #benchMs: number
   readonly #now: () => number
 
-  constructor(isWarm: (address: string) => boolean, benchMs: number, now: () => number = Date.now) {
+  constructor(
+    isWarm: (address: string) => boolean,
+    benchMs: number,
+    now: () => number = Date.now,
+    goneMaxMs = 120_000,
+  ) {
+    this.gone = new GoneAddresses(goneMaxMs, now)
     this.#isWarm = isWarm
     this.#benchMs = benchMs
     this.#now = now
@@ -20,9 +31,9 @@ export class WorkerPicker {
   /** A worker from `addresses`, never one in `exclude`; undefined when none is left. */
   pick(addresses: readonly string[], exclude?: ReadonlySet<string>): string | undefined {
     let candidates = addresses
-    if (exclude || this.#benchedUntil.size > 0) {
+    if (exclude || this.#benchedUntil.size > 0 || this.gone.size > 0) {
       const open = addresses.filter((a) => !exclude?.has(a))
-      const healthy = open.filter((a) => !this.isBenched(a))
+      const healthy = open.filter((a) => this.isHealthy(a))
       candidates = healthy.length > 0 ? healthy : open
     }
     const count = candidates.length
@@ -31,6 +42,15 @@ export class WorkerPicker {
     let j = Math.floor(Math.random() * (count - 1))
     if (j >= i) j++
     return this.#better(candidates[i] as string, candidates[j] as string)
+  }
+
+  /** Whether some address of `addresses`, not in `exclude`, is neither benched nor gone. */
+  hasHealthy(addresses: readonly string[], exclude?: ReadonlySet<string>): boolean {
+    return addresses.some((a) => !exclude?.has(a) && this.isHealthy(a))
+  }
+
+  isHealthy(address: string): boolean {
+    return !this.isBenched(address) && !this.gone.isGone(address)
   }
 
   #better(a: string, b: string): string {

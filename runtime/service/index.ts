@@ -1,6 +1,20 @@
 export { assertService } from './check.js'
 export {
-  describeIssue,
+  METADATA_LIMITS,
+  type Metadata,
+  type PeerIdentity,
+  type ServiceContext,
+} from './context.js'
+export type {
+  ClientCall,
+  ClientCallRequest,
+  ClientInterceptor,
+  ServerCall,
+  ServerCallRequest,
+  ServerInterceptor,
+} from './interceptors.js'
+export { describeIssue, describeIssues } from './issues.js'
+export {
   type ServiceCallOptions,
   ServiceClient,
   type ServiceClientOptions,
@@ -22,5 +36,5 @@ export type {
   MethodInput,
   MethodOutput,
   ParsedInput,
-  ServiceContext,
 } from './types.js'
+export type { WorkerErrorInfo } from './worker-errors.js'

@@ -3,6 +3,10 @@ import { GrenacheError } from '../errors.js'
 /**
  * An error a service declares (`errors: { TOO_SLOW: '…' }`): throw it from a worker method and it
  * travels as `TOO_SLOW: <message>`; the client receives `ERR_REMOTE` with `remoteCode: 'TOO_SLOW'`.
+ * Only a `ServiceError` whose code the service declares travels with its code: anything else a
+ * worker throws (a plain `Error('TOO_SLOW: …')`, a `ServiceError` with an undeclared code) is
+ * masked as `ERR_WORKER`. Generated files export a subclass per service (`FibonacciError`) whose
+ * constructor accepts only the declared codes, so a typo does not compile.
  */
 export class ServiceError<C extends string = string> extends Error {
   override readonly name = 'ServiceError'

@@ -7,7 +7,7 @@ import { type ServiceDefinition, serviceDiscovery, serviceKey } from '../schema.
 import type { TlsOptions } from '../transport/types.js'
 import type { CallOptions } from '../util/deadline.js'
 import { assertService } from './check.js'
-import { describeIssue } from './service-client.js'
+import { describeIssues } from './issues.js'
 
 /** The pub/sub name of a service's events: `<key>.events`. */
 export function eventsName(service: ServiceDefinition): string {
@@ -56,7 +56,7 @@ export class ServicePublisher<S extends ServiceDefinition = ServiceDefinition> {
     if (!checked.success) {
       throw new GrenacheError(
         'ERR_INVALID_ARGUMENT',
-        `${this.service.name} event ${event}: ${describeIssue(checked.error.issues[0] as { path: PropertyKey[]; message: string })}`,
+        `${this.service.name} event ${event}: ${describeIssues(checked.error.issues)}`,
       )
     }
     if (this.#pub.kind === 'zmq') this.#pub.publish(JSON.stringify(payload), event)
@@ -74,6 +74,9 @@ export interface ServiceSubscriberOptions {
   tls?: TlsOptions
   /** ZeroMQ: receive only these events (default: all). */
   events?: readonly string[]
+  /** `all` (default): hear every publishing worker, those that start later too; `one`: one of them. */
+  publishers?: 'all' | 'one'
+  /** How often the publishers are looked up again, in ms. Default 5000. */
   refreshMs?: number
 }
 
@@ -145,8 +148,7 @@ export class ServiceSubscriber<
     }
     const checked = definition.payload.safeParse(payload)
     if (!checked.success) {
-      const issue = checked.error.issues[0] as { path: PropertyKey[]; message: string }
-      this.#invalid(`event ${event}: ${describeIssue(issue)}`)
+      this.#invalid(`event ${event}: ${describeIssues(checked.error.issues)}`)
       return
     }
     this.emit('event', event, checked.data)

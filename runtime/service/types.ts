@@ -1,6 +1,6 @@
 import type { z } from 'zod'
 import type { Events, Methods, ServiceDefinition } from '../schema.js'
-import type { RpcRequest } from '../transport/types.js'
+import type { ServiceContext } from './context.js'
 
 type MethodsOf<S extends ServiceDefinition> = S['methods']
 type EventsOf<S extends ServiceDefinition> = NonNullable<S['events']>
@@ -22,14 +22,6 @@ export type EventPayload<S extends ServiceDefinition, K extends keyof EventsOf<S
   EventsOf<S>[K]['payload']
 >
 
-/** What a worker method gets besides its input. */
-export interface ServiceContext {
-  /** The method called. */
-  method: string
-  /** The request as it arrived: key, transport, the caller's TLS certificate. */
-  request: RpcRequest
-}
-
 /** A worker: one function per method of the service. */
 export type Implementation<S extends ServiceDefinition> = {
   [K in keyof MethodsOf<S>]: (
@@ -38,4 +30,4 @@ export type Implementation<S extends ServiceDefinition> = {
   ) => MethodOutput<S, K> | Promise<MethodOutput<S, K>>
 }
 
-export type { Events, Methods }
+export type { Events, Methods, ServiceContext }

@@ -1,6 +1,16 @@
 export { applyDelta } from './apply.js'
 export { ByteReader } from './byte-reader.js'
 export { ByteWriter, type ByteWriterOptions, encodeError } from './byte-writer.js'
+export {
+  type CheckIssue,
+  codePointLength,
+  invalidDelta,
+  isObject,
+  prefixIssues,
+  viaZod,
+  zodAt,
+  zodDefault,
+} from './check.js'
 export { checkLayout } from './check-layout.js'
 export {
   checkState,

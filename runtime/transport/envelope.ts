@@ -1,4 +1,4 @@
-import { GrenacheError } from '../errors.js'
+import { GrenacheError, type ValidationIssue } from '../errors.js'
 
 /**
  * The reference RPC envelope, the same on every transport: a request is the JSON text of
@@ -48,13 +48,16 @@ export function decodeRequest(text: string): RequestEnvelope {
 
 /**
  * The wire form of a reply. The error travels as its message: an `Error`'s message, or a string
- * itself (the reference sends a string error as success, bug G12). A result that cannot be encoded
+ * itself (the reference sends a string error as success, bug G12). A `GrenacheError` with `issues`
+ * or an `errorId` carries them in the result slot (`{ issues }`, `{ errorId }`): reference clients
+ * hand that slot to their callback next to the error and ignore it. A result that cannot be encoded
  * becomes an `ERR_BAD_REPLY` error reply, so the caller still gets an answer.
  */
 export function encodeReply(rid: unknown, error: unknown, result: unknown): string {
   const message = errorMessage(error)
+  const data = message === null ? (result === undefined ? null : result) : errorDetails(error)
   try {
-    return JSON.stringify([rid ?? null, message, message !== null || result === undefined ? null : result])
+    return JSON.stringify([rid ?? null, message, data])
   } catch (err) {
     return JSON.stringify([
       rid ?? null,
@@ -86,12 +89,43 @@ export function decodeReply(text: string): ReplyEnvelope {
   return { rid: value[0], error: value[1] || null, result: value[2] }
 }
 
-/** The rejection for a reply that carries an error: `ERR_REMOTE`, with the code its message starts with. */
-export function remoteError(message: string): GrenacheError {
+/** What an error reply carries besides its message (see `encodeReply`); null when nothing. */
+function errorDetails(error: unknown): { issues?: readonly ValidationIssue[]; errorId?: string } | null {
+  if (!(error instanceof GrenacheError)) return null
+  if (error.issues) return { issues: error.issues }
+  if (error.errorId) return { errorId: error.errorId }
+  return null
+}
+
+/**
+ * The rejection for a reply that carries an error: `ERR_REMOTE`, with the code its message starts
+ * with, and the `issues` or `errorId` of the reply's result slot when it holds well-formed ones
+ * (anything else there, e.g. a reference worker's data, is ignored).
+ */
+export function remoteError(message: string, data?: unknown): GrenacheError {
   const code = /^([A-Z][A-Z0-9_]*)(?::|$)/.exec(message)?.[1]
   // A server's refusal before its handler saw the request: not delivered, safe to send elsewhere.
   if (code === 'ERR_BUSY') return new GrenacheError('ERR_BUSY', message)
-  return new GrenacheError('ERR_REMOTE', message, { remoteCode: code })
+  const details = typeof data === 'object' && data !== null ? (data as Record<string, unknown>) : {}
+  return new GrenacheError('ERR_REMOTE', message, {
+    remoteCode: code,
+    issues: readIssues(details.issues),
+    errorId:
+      typeof details.errorId === 'string' && details.errorId.length <= 100 ? details.errorId : undefined,
+  })
+}
+
+/** `issues` from a reply when every one is `{ path, message, code }` (at most 100); else undefined. */
+function readIssues(value: unknown): ValidationIssue[] | undefined {
+  if (!Array.isArray(value) || value.length === 0 || value.length > 100) return undefined
+  const issues: ValidationIssue[] = []
+  for (const item of value as unknown[]) {
+    const { path, message, code } = (item ?? {}) as Record<string, unknown>
+    const pathOk = Array.isArray(path) && path.every((p) => typeof p === 'string' || typeof p === 'number')
+    if (!pathOk || typeof message !== 'string' || typeof code !== 'string') return undefined
+    issues.push({ path: path as Array<string | number>, message, code })
+  }
+  return issues
 }
 
 /**

@@ -55,7 +55,7 @@ export class PendingRequests {
     const entry = this.#take(rid)
     if (!entry) return false
     if (error === null) entry.resolve(result)
-    else entry.reject(remoteError(error))
+    else entry.reject(remoteError(error, result))
     return true
   }
 

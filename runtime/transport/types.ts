@@ -14,6 +14,11 @@ export interface RpcRequest {
   transport: TransportKind
   /** The caller's TLS certificate (mutual TLS only); `fingerprint256` identifies it. */
   certificate: PeerCertificate | undefined
+  /**
+   * Aborts when the caller's connection closes (HTTP and WebSocket; ZeroMQ and memory have no
+   * connection to watch). Made on first read, so a handler that never reads it costs nothing.
+   */
+  readonly closed?: AbortSignal | undefined
 }
 
 /**

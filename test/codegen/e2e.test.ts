@@ -389,9 +389,9 @@ describe.each(KINDS)('over %s', (kind) => {
   beforeAll(async () => {
     net = await createTestnet(2)
     const link = net.link(0, { announceIntervalMs: 60_000 })
-    // Worker a checks its results (validateOutput), worker b does not.
-    const a = serve(generated.serveCalc(worker('a'), { link, listen, validateOutput: true }))
-    const b = serve(generated.serveCalc(worker('b'), { link, listen }))
+    // Worker a checks its results (validateOutput, the default), worker b does not.
+    const a = serve(generated.serveCalc(worker('a'), { link, listen }))
+    const b = serve(generated.serveCalc(worker('b'), { link, listen, validateOutput: false }))
     await Promise.all([a.start(), b.start()])
     client = connect(new generated.CalcClient({ link: net.link(1), transport: kind, ...clientTls }))
   }, 30_000)
@@ -431,16 +431,15 @@ describe.each(KINDS)('over %s', (kind) => {
     expect(new Set(results.map((r) => r.worker)).size).toBe(2)
   })
 
-  it('answers an invalid input with ERR_REMOTE / ERR_INVALID_INPUT naming the field', async () => {
+  it("answers an invalid input with ERR_INVALID_INPUT naming the field (the worker's refusal lifted)", async () => {
     await expect(client.record({ note: '' })).rejects.toMatchObject({
-      code: 'ERR_REMOTE',
-      remoteCode: 'ERR_INVALID_INPUT',
-      message: expect.stringMatching(/^ERR_INVALID_INPUT: note: /),
+      code: 'ERR_INVALID_INPUT',
+      message: expect.stringMatching(/^calc\.record: note: /),
+      issues: [{ path: ['note'] }],
     })
     await expect(client.divide({ a: 1, b: 'two' } as never)).rejects.toMatchObject({
-      code: 'ERR_REMOTE',
-      remoteCode: 'ERR_INVALID_INPUT',
-      message: expect.stringMatching(/^ERR_INVALID_INPUT: b: /),
+      code: 'ERR_INVALID_INPUT',
+      message: expect.stringMatching(/^calc\.divide: b: /),
     })
   })
 
@@ -508,9 +507,8 @@ describe.each(KINDS)('over %s', (kind) => {
     expect(passed.map((r) => r.value)).toEqual([{ id: -1, worker: 'b' }])
     expect(refused).toHaveLength(1)
     expect(refused[0]?.ok === false && refused[0].error).toMatchObject({
-      code: 'ERR_REMOTE',
-      remoteCode: 'ERR_INVALID_OUTPUT',
-      message: expect.stringMatching(/^ERR_INVALID_OUTPUT: id: /),
+      code: 'ERR_INVALID_OUTPUT',
+      message: expect.stringMatching(/^calc\.record: id: /),
     })
   })
 
@@ -536,8 +534,8 @@ describe.each(KINDS)('over %s', (kind) => {
     await expect(v2.price({ pair: 'BTCUSD', side: 'ask' })).resolves.toEqual({ price: 20, version: 2 })
     // A v1 input is not a v2 input: the v2 worker says which field is missing.
     await expect(v2.price({ pair: 'BTCUSD' })).rejects.toMatchObject({
-      remoteCode: 'ERR_INVALID_INPUT',
-      message: expect.stringMatching(/^ERR_INVALID_INPUT: side: /),
+      code: 'ERR_INVALID_INPUT',
+      message: expect.stringMatching(/^quote\.price: side: /),
     })
   })
 

@@ -39,7 +39,9 @@ describe('examples/demo.ts (npm run demo)', () => {
     for (const transport of ['http', 'ws', 'zmq']) {
       expect(fibonacci).toContain(`\n    ${transport}: fib(10) = 55\n`)
       expect(fibonacci).toContain(`\n    ${transport}: fib(1200) refused: TOO_SLOW: `)
-      expect(fibonacci).toContain(`\n    ${transport}: fib(-1) refused: ERR_INVALID_INPUT: n: `)
+      expect(fibonacci).toContain(
+        `\n    ${transport}: fib(-1) refused: ERR_INVALID_INPUT: fibonacci.fib: n: `,
+      )
       expect(fibonacci).toContain(
         `\n    ${transport}: map.fib(20) reached 2 workers: worker-1 = 6765, worker-2 = 6765\n`,
       )

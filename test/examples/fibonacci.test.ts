@@ -15,7 +15,7 @@ describe('examples/fibonacci/', () => {
       ['http', 'ws', 'zmq'].flatMap((transport) => [
         `${transport}: fib(10) = 55`,
         `${transport}: fib(1200) refused: TOO_SLOW: n = 1200 is above this worker's limit of 1000`,
-        `${transport}: fib(-1) refused: ERR_INVALID_INPUT: n: Too small: expected number to be >=0`,
+        `${transport}: fib(-1) refused: ERR_INVALID_INPUT: fibonacci.fib: n: Too small: expected number to be >=0`,
         `${transport}: map.fib(20) reached 2 workers: worker-1 = 6765, worker-2 = 6765`,
       ]),
     )

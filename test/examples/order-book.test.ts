@@ -33,7 +33,7 @@ describe('examples/order-book/', () => {
       'delete o-2: 5 bytes (JSON 27)',
       'book: {"o-1":{"price":9950,"side":"bid","size":5}}',
       'snapshot at seq 4: 1 leaf, 13 bytes',
-      'invalid delta: ERR_INVALID_DELTA: order_book v1: key: Too small: expected string to have >=1 characters; leaf.side: Invalid option: expected one of "bid"|"ask"; leaf.price: Too small: expected number to be >0',
+      'invalid delta: ERR_INVALID_DELTA: order_book v1: key: must be 1 to 64 characters long; leaf.side: expected one of "bid", "ask"; leaf.price: must be > 0',
       'corrupt bytes: ERR_DECODE: order_book v1 delta: leaf.side: value 7 of 2 (at byte 8)',
     ])
   })

@@ -151,7 +151,7 @@ export class HttpCall implements Dispatcher.DispatchHandler {
         ),
       )
     } else if (reply.error !== null) {
-      this.fail(remoteError(reply.error))
+      this.fail(remoteError(reply.error, reply.result))
     } else {
       this.#settle()
       this.#resolve(reply.result)

@@ -5,6 +5,7 @@ import { gunzip, gzip } from 'node:zlib'
 import { GrenacheError } from '../../errors.js'
 import { decodeRequest, encodeReply, errorMessage, peekRequestId, type RequestEnvelope } from '../envelope.js'
 import type { ConnectionBounds } from '../shared/in-flight.js'
+import { ConnectionRequest } from '../shared/rpc-request.js'
 import { isRefused } from '../shared/server-limits.js'
 import type { RequestHandler, RpcRequest } from '../types.js'
 
@@ -134,9 +135,12 @@ function onResponseFinish(this: ServerResponse & { [kBytes]?: number }): void {
   if (load === undefined) return
   load.open--
   load.unsent -= this[kBytes] ?? 0
-  const backlog = load.backlog
-  if (backlog === undefined) return
-  const bounds = (req.context as ExchangeContext).bounds
+  if (load.backlog !== undefined) releaseBacklog(socket, load, (req.context as ExchangeContext).bounds)
+}
+
+/** Reads the requests that waited, as far as the bounds allow; resumes the socket once none wait. */
+function releaseBacklog(socket: TrackedSocket, load: Load, bounds: ConnectionBounds): void {
+  const backlog = load.backlog as RpcIncomingMessage[]
   // `open` counts the requests waiting too; the others are being read, handled or flushed.
   while (
     backlog.length > 0 &&
@@ -219,13 +223,14 @@ function dispatch(req: RpcIncomingMessage, text: string): void {
   }
   const rid = req.headerRid ?? envelope.rid
   req.rid = rid
-  const request: RpcRequest = {
+  const request: RpcRequest = new ConnectionRequest(
     rid,
-    key: envelope.key,
-    payload: envelope.payload,
-    transport: context.kind,
-    certificate: context.peerCertificates ? peerCertificate(req) : undefined,
-  }
+    envelope.key,
+    envelope.payload,
+    context.kind,
+    context.peerCertificates ? peerCertificate(req) : undefined,
+    () => connectionClosed(req.socket),
+  )
   try {
     context.handler(request, (error, result) => reply(req, error, result))
   } catch (err) {
@@ -296,14 +301,38 @@ function writeResponse(req: RpcIncomingMessage, status: number, body: string | B
   if (res.headersSent || res.destroyed) return
   if (close || (req.context as ExchangeContext).closing) res.shouldKeepAlive = false
   const bytes = typeof body === 'string' ? Buffer.byteLength(body) : body.length
-  const load = (req.socket as TrackedSocket)[kLoad]
-  if (load !== undefined) {
-    load.unsent += bytes
-    ;(res as ServerResponse & { [kBytes]?: number })[kBytes] = bytes
-    res.once('finish', onResponseFinish)
-  }
   res.writeHead(status, { 'content-length': bytes })
   res.end(body)
+  const socket = req.socket as TrackedSocket
+  const load = socket[kLoad]
+  if (load === undefined) return
+  // Nearly always the reply went to the kernel inside end(): the exchange is over, and no
+  // per-reply `finish` listener is paid for. Otherwise (a caller slow to read, or earlier
+  // pipelined replies still queued) its bytes count until it flushes.
+  if (res.writableLength === 0) {
+    load.open--
+    if (load.backlog !== undefined) releaseBacklog(socket, load, (req.context as ExchangeContext).bounds)
+    return
+  }
+  load.unsent += bytes
+  ;(res as ServerResponse & { [kBytes]?: number })[kBytes] = bytes
+  res.once('finish', onResponseFinish)
+}
+
+const closedSignals = new WeakMap<Socket, AbortSignal>()
+
+/** One signal per connection that aborts when its socket closes (`RpcRequest.closed`). */
+function connectionClosed(socket: Socket): AbortSignal {
+  let signal = closedSignals.get(socket)
+  if (signal) return signal
+  const controller = new AbortController()
+  signal = controller.signal
+  closedSignals.set(socket, signal)
+  const abort = (): void =>
+    controller.abort(new GrenacheError('ERR_CONNECTION_RESET', 'the caller closed the connection'))
+  if (socket.destroyed) abort()
+  else socket.once('close', abort)
+  return signal
 }
 
 /** The caller's certificate, read once per connection; undefined when it sent none. */

@@ -5,6 +5,7 @@ import type { RawData } from 'ws'
 import { GrenacheError } from '../../errors.js'
 import { decodeRequest, encodeReply, peekRequestId } from '../envelope.js'
 import { ConnectionGate, InFlight } from '../shared/in-flight.js'
+import { ConnectionRequest } from '../shared/rpc-request.js'
 import type { Reply, RequestHandler, ServerTransport } from '../types.js'
 import { batchedSender } from './batched-send.js'
 import { peerCertificate, WsEndpoint } from './endpoint.js'
@@ -88,6 +89,21 @@ export class WsServerTransport implements ServerTransport {
       return
     }
     const certificate = this.options.tls ? peerCertificate(request) : undefined
+    let closed: AbortSignal | undefined
+    // Made on first read (RpcRequest.closed): one listener per connection, only when a handler asks.
+    const connection = {
+      certificate,
+      get closed(): AbortSignal {
+        if (closed) return closed
+        const controller = new AbortController()
+        closed = controller.signal
+        const abort = (): void =>
+          controller.abort(new GrenacheError('ERR_CONNECTION_RESET', 'the caller closed the connection'))
+        if (socket.readyState === socket.CLOSED || socket.readyState === socket.CLOSING) abort()
+        else socket.once('close', abort)
+        return closed
+      },
+    }
     const batched = batchedSender(socket)
     // A caller that sends and never reads: its socket is not read until its replies drain, and
     // the frames already read meanwhile (one read's worth at most) wait in `backlog`.
@@ -98,7 +114,7 @@ export class WsServerTransport implements ServerTransport {
       () => {
         // Taken off before it runs: its reply may pause and resume the gate again meanwhile.
         while (backlog.length > 0 && !gate.paused) {
-          this.#onFrame(send, gate, backlog.shift() as Buffer, certificate)
+          this.#onFrame(send, gate, backlog.shift() as Buffer, connection)
         }
         if (!gate.paused) socket.resume()
       },
@@ -112,7 +128,7 @@ export class WsServerTransport implements ServerTransport {
     }
     socket.on('message', (data: RawData) => {
       if (gate.paused) backlog.push(data as Buffer)
-      else this.#onFrame(send, gate, data as Buffer, certificate)
+      else this.#onFrame(send, gate, data as Buffer, connection)
     })
   }
 
@@ -120,7 +136,7 @@ export class WsServerTransport implements ServerTransport {
     send: (text: string) => void,
     gate: ConnectionGate,
     data: Buffer,
-    certificate: PeerCertificate | undefined,
+    connection: { certificate: PeerCertificate | undefined; readonly closed: AbortSignal },
   ): void {
     const limit = this.options.maxPayloadBytes
     if (data.length > limit) {
@@ -149,7 +165,14 @@ export class WsServerTransport implements ServerTransport {
     const reply: Reply = this.#inFlight.open((error, result) => send(encodeReply(rid, error, result)), gate)
     try {
       ;(this.#handler as RequestHandler)(
-        { rid, key: envelope.key, payload: envelope.payload, transport: this.kind, certificate },
+        new ConnectionRequest(
+          rid,
+          envelope.key,
+          envelope.payload,
+          this.kind,
+          connection.certificate,
+          () => connection.closed,
+        ),
         reply,
       )
     } catch (err) {

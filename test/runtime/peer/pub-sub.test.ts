@@ -130,6 +130,48 @@ describe('PubServer and SubClient', () => {
       second.publish('from the second')
       expect((await got)[0]?.data).toBe('from the second')
     })
+    it('hears every publisher of the name, and one that appears later', async () => {
+      const one = pub('fanin-ws', 'ws')
+      const two = pub('fanin-ws', 'ws')
+      await Promise.all([one.start(), two.start()])
+      const client = sub('fanin-ws', 'ws', { refreshMs: 100 })
+      await client.start()
+      await expect.poll(() => [one.subscribers, two.subscribers], { timeout: 10_000 }).toEqual([1, 1])
+      const got = collect(client, 10)
+      for (let i = 0; i < 5; i++) {
+        one.publish(`one ${i}`)
+        two.publish(`two ${i}`)
+      }
+      expect((await got).map((m) => String(m.data)).sort()).toEqual(
+        [0, 1, 2, 3, 4].flatMap((i) => [`one ${i}`, `two ${i}`]).sort(),
+      )
+      const late = pub('fanin-ws', 'ws')
+      await late.start()
+      await expect.poll(() => late.subscribers, { timeout: 10_000 }).toBe(1)
+      const fromLate = collect(client, 1)
+      late.publish('late')
+      expect((await fromLate)[0]?.data).toBe('late')
+    })
+
+    it("connects to one publisher only with publishers: 'one'", async () => {
+      const one = pub('single-ws', 'ws')
+      const two = pub('single-ws', 'ws')
+      await Promise.all([one.start(), two.start()])
+      const client = new SubClient({
+        link: net.link(1),
+        name: 'single-ws',
+        transport: 'ws',
+        publishers: 'one',
+        refreshMs: 100,
+      })
+      open.push(client)
+      await client.start()
+      await new Promise((resolve) => setTimeout(resolve, 500))
+      expect((one.subscribers ?? 0) + (two.subscribers ?? 0)).toBe(1)
+      expect(
+        () => new SubClient({ link: net.link(1), name: 'x', transport: 'ws', publishers: 'some' as never }),
+      ).toThrow(/options\.publishers/)
+    })
   })
 
   describe('over ZeroMQ', () => {

@@ -45,6 +45,17 @@ describe('WorkerPicker', () => {
       expect(picker.isBenched('dead:1')).toBe(false)
     })
 
+    it('leaves out an address that refused a connection, unless nothing else is left', () => {
+      const picker = new WorkerPicker(() => false, 1000)
+      picker.gone.refused('gone:1')
+      expect(picker.hasHealthy(['gone:1', 'alive:1'])).toBe(true)
+      expect(picker.hasHealthy(['gone:1', 'alive:1'], new Set(['alive:1']))).toBe(false)
+      for (let i = 0; i < 50; i++) expect(picker.pick(['gone:1', 'alive:1'])).toBe('alive:1')
+      expect(picker.pick(['gone:1'])).toBe('gone:1')
+      picker.gone.answered('gone:1')
+      expect(picker.isHealthy('gone:1')).toBe(true)
+    })
+
     it('never returns an excluded worker', () => {
       const picker = new WorkerPicker(() => false, 1000)
       const tried = new Set(['a:1', 'b:1'])

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { GrenacheError } from '../../../runtime/errors.js'
 import {
   decodeReply,
   decodeRequest,
@@ -88,6 +89,36 @@ describe('envelope', () => {
       })
       expect(remoteError('something broke').remoteCode).toBeUndefined()
       expect(remoteError('Lower: case').remoteCode).toBeUndefined()
+    })
+
+    it("carries a refusal's issues and a masked error's id through the result slot, both ways", () => {
+      const issues = [{ path: ['items', 0, 'qty'], message: 'Too small', code: 'too_small' }]
+      const refusal = new GrenacheError('ERR_INVALID_INPUT', 'ERR_INVALID_INPUT: items.0.qty: Too small', {
+        issues,
+      })
+      const text = encodeReply('r', refusal, undefined)
+      expect(JSON.parse(text)).toEqual(['r', 'ERR_INVALID_INPUT: items.0.qty: Too small', { issues }])
+      const reply = decodeReply(text)
+      expect(remoteError(reply.error as string, reply.result)).toMatchObject({
+        code: 'ERR_REMOTE',
+        remoteCode: 'ERR_INVALID_INPUT',
+        issues,
+      })
+      const masked = new GrenacheError('ERR_WORKER', 'ERR_WORKER: s.m failed (error id x1)', {
+        errorId: 'x1',
+      })
+      const back = decodeReply(encodeReply('r', masked, 'ignored'))
+      expect(remoteError(back.error as string, back.result).errorId).toBe('x1')
+    })
+
+    it('ignores a result slot that is not well-formed details (a reference worker sends data there)', () => {
+      expect(
+        remoteError('ERR_X', { issues: [{ path: 'a', message: 'm', code: 'c' }] }).issues,
+      ).toBeUndefined()
+      expect(remoteError('ERR_X', { issues: 'no' }).issues).toBeUndefined()
+      expect(remoteError('ERR_X', { errorId: 42 }).errorId).toBeUndefined()
+      expect(remoteError('ERR_X', 'data')).toMatchObject({ code: 'ERR_REMOTE', issues: undefined })
+      expect(JSON.parse(encodeReply('r', new Error('plain'), { leak: 1 }))).toEqual(['r', 'plain', null])
     })
   })
 
