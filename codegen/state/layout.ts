@@ -184,14 +184,16 @@ function unionType(def: Def, path: string, problems: LayoutProblem[]): WireType 
 
 function numberType(schema: ZodLike): WireType {
   const checks = (schema._zod.def.checks as Check[] | undefined) ?? []
+  const min = finite(schema.minValue)
+  const max = finite(schema.maxValue)
+  // A bound is exclusive only when the tightest one is: `.gt(0).gte(5)` is `>= 5`, not `> 5`.
   const exclusive = { min: false, max: false }
   for (const check of checks) {
     const d = check._zod.def
-    if (d.check === 'greater_than' && d.inclusive === false) exclusive.min = true
-    if (d.check === 'less_than' && d.inclusive === false) exclusive.max = true
+    if (d.inclusive !== false || typeof d.value !== 'number') continue
+    if (d.check === 'greater_than' && d.value === min) exclusive.min = true
+    if (d.check === 'less_than' && d.value === max) exclusive.max = true
   }
-  const min = finite(schema.minValue)
-  const max = finite(schema.maxValue)
   if (schema.format === 'float32') {
     return bounds({ type: 'f32' }, min, max, exclusive, 3.4028234663852886e38)
   }
