@@ -1,5 +1,5 @@
 /**
- * npm run bench [-- --quick] [--rounds N] [--suite grape|rpc|codegen|cli|codec|replication|soak] [--profile] [--verbose]
+ * npm run bench [-- --quick] [--rounds N] [--suite grape|dht|rpc|codegen|cli|codec|replication|soak] [--profile] [--verbose]
  *
  * Runs each suite (ours against the reference, every side in its own processes on 127.0.0.1),
  * prints Markdown tables with ratios, and writes the raw data to bench/results/. Not a test: it
@@ -11,6 +11,7 @@ import { parseArgs } from 'node:util'
 import { cliSuite } from './cli/suite.js'
 import { codecSuite } from './codec/suite.js'
 import { codegenSuite } from './codegen/suite.js'
+import { dhtSuite } from './dht/suite.js'
 import { grapeSuite } from './grape/suite.js'
 import { installChildCleanup, liveChildPids, ROOT, stopAllChildren } from './lib/children.js'
 import { describeMachine, loadAverage } from './lib/machine.js'
@@ -21,6 +22,7 @@ import { soakSuite } from './soak/suite.js'
 
 const SUITES: Suite[] = [
   grapeSuite,
+  dhtSuite,
   rpcSuite,
   codegenSuite,
   cliSuite,

@@ -15,6 +15,10 @@ export const ERROR_CODES = {
   ERR_BUSY:
     'a server refused the connection or request undelivered: too many connections (`maxConnections`) or too many requests in flight on one connection; safe to retry elsewhere',
   ERR_ADDRESS_IN_USE: 'a port to listen on is already taken (EADDRINUSE)',
+  ERR_ANNOUNCE_MISMATCH:
+    'a worker, publisher or feed would be announced at an address it does not listen on (its Grape is seen at another address, or at several); the message names the bound and the announced addresses and the fixes',
+  ERR_UNREACHABLE_BIND:
+    'a socket is bound where the peers it must talk to cannot be reached (a DHT on loopback with a bootstrap node on another host)',
   ERR_LOOKUP_EMPTY: 'no worker is announced under the name',
   ERR_GRAPE_NO_NODES: 'the Grape knows no other DHT node, so nothing could be sent ("No nodes to query")',
   ERR_GRAPE_QUERIES_FAILED:

@@ -28,6 +28,7 @@ const L = 0x6c
 const D = 0x64
 const E = 0x65
 const COLON = 0x3a
+const MINUS = 0x2d
 
 /**
  * Decodes one bencoded value that fills `bytes` exactly. Canonical integers only (no `+`, no
@@ -79,7 +80,7 @@ class Reader {
       while (this.data[this.pos] !== E) {
         if (this.pos >= this.data.length) this.fail('unterminated dictionary')
         if (!isDigit(this.data[this.pos])) this.fail('a dictionary key that is not a string')
-        const key = this.string().toString()
+        const key = this.key()
         if (this.pos >= this.data.length) this.fail(`no value for key "${key.slice(0, 32)}"`)
         dict[key] = this.value(depth + 1)
       }
@@ -91,16 +92,51 @@ class Reader {
   }
 
   string(): Buffer {
+    const start = this.stringStart()
+    return this.data.subarray(start, this.pos)
+  }
+
+  /** A dictionary key, as its UTF-8 text (without a Buffer in between: every datagram has many). */
+  key(): string {
+    const start = this.stringStart()
+    return this.data.toString('utf8', start, this.pos)
+  }
+
+  /** Reads a string's length and skips its bytes; returns where they start. */
+  stringStart(): number {
     const length = this.integer(COLON)
     if (length < 0) this.fail('a negative string length')
     const start = this.pos + 1
     if (start + length > this.data.length) this.fail(`a string of ${length} bytes past the end`)
     this.pos = start + length
-    return this.data.subarray(start, this.pos)
+    return start
   }
 
-  /** A canonical decimal integer ending at `end`; leaves `pos` on `end`. */
+  /**
+   * A canonical decimal integer ending at `end`; leaves `pos` on `end`. The common case (at most
+   * 15 digits, always a safe integer) is read byte by byte; anything else goes the strict way,
+   * which also names what is wrong.
+   */
   integer(end: number): number {
+    const data = this.data
+    let i = this.pos
+    const negative = data[i] === MINUS
+    if (negative) i++
+    const first = i
+    let n = 0
+    for (let byte = data[i]; byte !== undefined && byte >= 0x30 && byte <= 0x39; byte = data[++i]) {
+      n = n * 10 + byte - 0x30
+    }
+    const digits = i - first
+    const canonical = data[first] !== 0x30 || (digits === 1 && !negative)
+    if (data[i] === end && digits > 0 && digits <= 15 && canonical) {
+      this.pos = i
+      return negative ? -n : n
+    }
+    return this.strictInteger(end)
+  }
+
+  strictInteger(end: number): number {
     const data = this.data
     const start = this.pos
     const stop = data.indexOf(end, start)

@@ -72,10 +72,12 @@ function run(options: GrapeOptions): void {
     setTimeout(() => process.exit(), EXIT_BACKSTOP_MS).unref()
   }
 
+  // The ready line tells an operator how many nodes were found: wait for the join first.
   grape.start().then(
-    (address) => {
-      if (!stopping) process.stdout.write(`${readyLine(address, grape.nodeCount)}\n`)
-    },
+    (address) =>
+      grape.joined().then(() => {
+        if (!stopping) process.stdout.write(`${readyLine(address, grape.nodeCount)}\n`)
+      }),
     (err: unknown) => {
       // start() has already closed whatever it opened.
       report(err)

@@ -1,5 +1,6 @@
 import { createSocket, type Socket } from 'node:dgram'
 import { once } from 'node:events'
+import { debuglog } from 'node:util'
 import DHT, {
   type DhtError,
   type DhtGetOptions,
@@ -10,8 +11,22 @@ import DHT, {
 } from 'bittorrent-dht'
 import { GrenacheError } from '../errors.js'
 import { DhtGuard, type DhtGuardStats } from './dht-guard.js'
+import {
+  bootstrapCount,
+  checkInternals,
+  forgetTarget,
+  krpcSocketOf,
+  rebootstrap,
+  routingTable,
+} from './dht-internals.js'
 import type { ResolvedGrapeOptions, VerifyFunction } from './grape-options.js'
+import { createKrpcDispatch } from './krpc-dispatch.js'
 import type { PeerTable } from './peer-table.js'
+
+const debug = debuglog('grenache')
+
+/** Re-bootstraps of an emptied routing table are at least this far apart, in ms. */
+const REBOOTSTRAP_INTERVAL_MS = 1000
 
 /** What the DHT reports, for the Grape to re-emit. */
 export interface DhtNodeListener {
@@ -34,6 +49,22 @@ export class DhtNode {
   readonly #table: PeerTable
   readonly #lookups = new Map<string, Promise<void>>()
   readonly #options: ResolvedGrapeOptions
+  #joined = false
+  #joining: Promise<void> | undefined
+  #stopJoining: AbortController | undefined
+  #rebootstrapping: Promise<void> | undefined
+  #rebootstrapTimer: NodeJS.Timeout | undefined
+  #resolveRebootstrap: (() => void) | undefined
+  #lastRebootstrap = 0
+  /** Nodes replaced or dropped from the routing table so far: a failed operation retries after one. */
+  #routingChanges = 0
+  /** The routing table just lost a node: when it was the last one, join again from the bootstrap list. */
+  readonly #onRemoved = (): void => {
+    this.#routingChanges++
+    if (this.dht.nodes.count() === 0 && this.dht.listening) {
+      this.#rebootstrap().catch(() => undefined)
+    }
+  }
 
   constructor(options: ResolvedGrapeOptions, table: PeerTable, listener: DhtNodeListener) {
     this.#options = options
@@ -53,7 +84,15 @@ export class DhtNode {
       socket,
     }
     this.dht = new DHT(dhtOptions)
-    this.#guard = new DhtGuard(socket, (err) => listener.onWarning(err))
+    checkInternals(this.dht)
+    const krpc = krpcSocketOf(this.dht)
+    const dispatch = createKrpcDispatch(krpc, (oldId, node) => {
+      // The address now answers as another node: keep the new one, or every query to it fails.
+      debug('node %s:%d restarted as %s', node.host, node.port, node.id.toString('hex'))
+      this.dht.addNode(node)
+      routingTable(this.dht).remove(oldId)
+    })
+    this.#guard = new DhtGuard(socket, (err) => listener.onWarning(err), dispatch)
     this.dht.on('node', (node: DhtPeer) => listener.onNode(node))
     this.dht.on('peer', (peer: DhtPeer, infoHash: Buffer) => {
       const key = infoHash.toString('hex')
@@ -64,33 +103,50 @@ export class DhtNode {
       const key = infoHash.toString('hex')
       const address = `${peer.host}:${peer.port}`
       table.add(key, address)
+      table.markStored(key)
       listener.onPeer(key, address, true)
     })
     this.dht.on('warning', (err: Error) => listener.onWarning(err))
+    routingTable(this.dht).on('removed', this.#onRemoved)
     // After the bind, k-rpc reports only recoverable socket problems; never let one crash us.
     this.dht.on('error', (err: Error) => listener.onWarning(err))
   }
 
   /**
-   * Binds the UDP socket and waits until the Grape can serve: the bootstrap finished, or a first
-   * node answered (a bootstrap peer that is down would otherwise hold start for k-rpc's 2 s timeout).
+   * Binds the UDP socket; rejects on a bind error. The join (the bootstrap) goes on in the
+   * background: DHT operations wait for it, so `start()` costs no network round trip (a Grape
+   * started in a loop would otherwise wait for each join in turn).
    */
   async start(): Promise<void> {
     const bound = once(this.dht, 'listening')
     const joined = new AbortController()
-    const serving = Promise.race([
+    this.#stopJoining = joined
+    this.#joining = Promise.race([
       once(this.dht, 'ready', { signal: joined.signal }),
       once(this.dht, 'node', { signal: joined.signal }),
-    ])
-    // All of them reject on a bind error; awaiting them together leaves none unhandled.
-    const started = Promise.all([bound, serving])
+    ]).then(
+      () => {
+        this.#joined = true
+        joined.abort()
+      },
+      // Only a bind error or destroy() ends it otherwise: operations then fail on their own.
+      () => undefined,
+    )
     this.dht.listen(this.#options.dhtPort, this.#options.dhtHost)
     try {
-      await started
-    } finally {
+      await bound
+    } catch (err) {
       joined.abort()
-      serving.catch(() => undefined)
+      throw err
     }
+  }
+
+  /**
+   * Resolves once the DHT can serve: the bootstrap finished, or a first node answered (a bootstrap
+   * peer that is down would otherwise hold every operation for k-rpc's 2 s timeout).
+   */
+  joined(): Promise<void> {
+    return this.#joined ? Promise.resolve() : (this.#joining ?? Promise.resolve())
   }
 
   /** What the guard in front of the DHT refused so far. */
@@ -108,52 +164,138 @@ export class DhtNode {
   }
 
   announce(infoHash: Buffer, port: number): Promise<number> {
-    return new Promise((resolve, reject) => {
-      this.dht.announce(infoHash, port || this.port, (err, count) =>
-        err ? reject(err) : resolve(count ?? 0),
-      )
-    })
+    return this.#recovering(
+      () => infoHash,
+      () =>
+        callback<number>((done) =>
+          this.dht.announce(infoHash, port || this.port, (err, count) => done(err, count ?? 0)),
+        ),
+    )
   }
 
   /** Runs (or joins) a DHT lookup of `key`; its peers land in the table. */
   refresh(key: string): Promise<void> {
     let pending = this.#lookups.get(key)
     if (pending) return pending
-    pending = new Promise<void>((resolve, reject) => {
-      this.dht.lookup(Buffer.from(key, 'hex'), (err) => {
-        // The local store's peers are emitted on the next tick: let them land first.
-        setImmediate(() => {
-          this.#lookups.delete(key)
-          if (err) return reject(err)
-          this.#table.markRefreshed(key)
-          resolve()
-        })
-      })
-    })
+    pending = this.#afterJoin(
+      () =>
+        new Promise<void>((resolve, reject) => {
+          this.dht.lookup(Buffer.from(key, 'hex'), (err) => {
+            // The local store's peers are emitted on the next tick: let them land first.
+            setImmediate(() => {
+              this.#lookups.delete(key)
+              if (err) return reject(err)
+              this.#table.markRefreshed(key)
+              resolve()
+            })
+          })
+        }),
+    )
     this.#lookups.set(key, pending)
     return pending
   }
 
   put(options: DhtPutOptions): Promise<Buffer> {
-    return new Promise((resolve, reject) => {
-      try {
-        this.dht.put(options, (err, key) => (err ? reject(err) : resolve(key)))
-      } catch (err) {
-        reject(err)
-      }
-    })
+    let target: Buffer | undefined
+    return this.#recovering(
+      () => target,
+      () =>
+        callback<Buffer>((done) => {
+          target = this.dht.put(options, done)
+        }),
+    )
   }
 
   /** The item, or null when not found; rejects only when nothing could be asked and nothing is stored. */
   get(hash: Buffer, options: DhtGetOptions): Promise<DhtItem | null> {
-    return new Promise((resolve, reject) => {
-      this.dht.get(hash, options, (err, item) => (item ? resolve(item) : err ? reject(err) : resolve(null)))
+    return this.#afterJoin(
+      () =>
+        new Promise((resolve, reject) => {
+          this.dht.get(hash, options, (err, item) =>
+            item ? resolve(item) : err ? reject(err) : resolve(null),
+          )
+        }),
+    )
+  }
+
+  #afterJoin<T>(run: () => Promise<T>): Promise<T> {
+    return this.#joined ? run() : this.joined().then(run)
+  }
+
+  /**
+   * Runs an announce or a put. When no node it asked answered (k-rpc's "All queries failed", or
+   * "No nodes to query"), forgets the nodes and write tokens cached for the target, so that the
+   * next attempt starts with a fresh lookup (bittorrent-dht would reuse them for minutes: a node
+   * restarted on the same port with a new id fails every query to its old id until then). It
+   * tries once more at once when that can succeed: the routing table lost or replaced a node
+   * meanwhile, or it is empty (then after a re-bootstrap).
+   */
+  async #recovering<T>(targetOf: () => Buffer | undefined, run: () => Promise<T>): Promise<T> {
+    await this.joined()
+    const changes = this.#routingChanges
+    try {
+      return await run()
+    } catch (err) {
+      if (!isUnreached(err) || this.dht.destroyed) throw err
+      const target = targetOf()
+      if (target) forgetTarget(this.dht, target)
+      const empty = this.dht.nodes.count() === 0
+      if (!empty && changes === this.#routingChanges) throw err
+      debug('%s failed (%s): retrying with a fresh lookup', target?.toString('hex'), (err as Error).message)
+      if (empty) await this.#rebootstrap()
+      return run()
+    }
+  }
+
+  /** One re-bootstrap at a time, at most one a second; resolves when its query is done. */
+  #rebootstrap(): Promise<void> {
+    if (this.#rebootstrapping) return this.#rebootstrapping
+    if (bootstrapCount(this.dht) === 0 || this.dht.destroyed) return Promise.resolve()
+    const wait = Math.max(0, this.#lastRebootstrap + REBOOTSTRAP_INTERVAL_MS - Date.now())
+    const run = new Promise<void>((resolve) => {
+      const go = () => {
+        this.#rebootstrapTimer = undefined
+        if (this.dht.destroyed) return resolve()
+        this.#lastRebootstrap = Date.now()
+        debug('routing table empty: bootstrapping again from %d node(s)', bootstrapCount(this.dht))
+        rebootstrap(this.dht, () => resolve())
+      }
+      if (wait === 0) return go()
+      this.#rebootstrapTimer = setTimeout(go, wait)
+      this.#rebootstrapTimer.unref()
+      this.#resolveRebootstrap = resolve
+    }).finally(() => {
+      this.#rebootstrapping = undefined
+      this.#resolveRebootstrap = undefined
     })
+    this.#rebootstrapping = run
+    return run
   }
 
   destroy(): Promise<void> {
+    this.#stopJoining?.abort()
+    routingTable(this.dht).off('removed', this.#onRemoved)
+    clearTimeout(this.#rebootstrapTimer)
+    this.#resolveRebootstrap?.()
     return new Promise((resolve) => this.dht.destroy(() => resolve()))
   }
+}
+
+/** k-rpc's failures when no node answered: every one asked failed, or there was none to ask. */
+function isUnreached(err: unknown): boolean {
+  const message = (err as Error | null)?.message
+  return message === 'All queries failed' || message === 'No nodes to query'
+}
+
+/** A node-style callback call as a promise; a synchronous throw rejects it. */
+function callback<T>(call: (done: (err: Error | null, value: T) => void) => void): Promise<T> {
+  return new Promise((resolve, reject) => {
+    try {
+      call((err, value) => (err ? reject(err) : resolve(value)))
+    } catch (err) {
+      reject(err)
+    }
+  })
 }
 
 /**

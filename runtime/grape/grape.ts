@@ -3,6 +3,8 @@ import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { debuglog } from 'node:util'
 import { GrenacheError, toGrenacheError } from '../errors.js'
+import { isWildcard } from '../util/local-address.js'
+import { announceHosts, checkDhtBind } from './announce-hosts.js'
 import { createApiGuard } from './api-guard.js'
 import { DhtNode } from './dht-node.js'
 import { type GrapeOptions, type ResolvedGrapeOptions, resolveGrapeOptions } from './grape-options.js'
@@ -14,7 +16,7 @@ const debug = debuglog('grenache')
 
 /** Events of a `Grape`. Recoverable problems are `warning`s, never `error`s. */
 export interface GrapeEvents {
-  /** `start()` finished: the DHT is bootstrapped and the API listens. */
+  /** `start()` finished: the DHT socket is bound and the API listens (see `joined()`). */
   ready: [address: GrapeAddress]
   /** A DHT node joined this Grape's routing table. */
   node: [node: { host: string; port: number }]
@@ -83,6 +85,14 @@ export class Grape extends EventEmitter<GrapeEvents> {
     return this.#address
   }
 
+  /**
+   * Resolves once the DHT joined: a first node answered, or the bootstrap finished (at once with an
+   * empty bootstrap list). `start()` does not wait for it; API requests do.
+   */
+  joined(): Promise<void> {
+    return this.#node?.joined() ?? Promise.reject(new GrenacheError('ERR_CLOSED', 'the Grape is not started'))
+  }
+
   /** How many DHT nodes are in the routing table. */
   get nodeCount(): number {
     return this.#node?.dht.nodes.count() ?? 0
@@ -99,7 +109,7 @@ export class Grape extends EventEmitter<GrapeEvents> {
     }
   }
 
-  /** Binds the DHT and the API and bootstraps; idempotent. Rejects with a coded error (e.g. `ERR_ADDRESS_IN_USE`). */
+  /** Binds the DHT and the API, and starts the bootstrap (see `joined()`); idempotent. Rejects with a coded error (e.g. `ERR_ADDRESS_IN_USE`). */
   start(): Promise<GrapeAddress> {
     if (this.#closing) return Promise.reject(new GrenacheError('ERR_CLOSED', 'the Grape was closed'))
     if (!this.#starting) {
@@ -115,6 +125,7 @@ export class Grape extends EventEmitter<GrapeEvents> {
 
   async #start(): Promise<GrapeAddress> {
     const options = this.options
+    checkDhtBind(options.dhtHost, options.bootstrap)
     const node = new DhtNode(options, this.#table, {
       onNode: (peer) => this.emit('node', { host: peer.host, port: peer.port }),
       onPeer: (key, address, stored) => {
@@ -136,6 +147,10 @@ export class Grape extends EventEmitter<GrapeEvents> {
         onRefreshError: (err) => debug('background lookup failed: %s', (err as Error)?.message),
       }),
       onError: (err) => this.#warn(err, 'API handler'),
+      addresses: async () => ({
+        status: 200,
+        body: JSON.stringify({ announce: await this.announceHosts(), dhtPort: node.port }),
+      }),
       guard: createApiGuard(options),
       onRefused: ({ code, message }) => {
         this.#apiRequestsRefused++
@@ -147,8 +162,20 @@ export class Grape extends EventEmitter<GrapeEvents> {
     })
     this.#server = server
     server.listen(options.apiPort, options.host)
-    await once(server, 'listening')
+    await once(server, 'listening').catch((err: unknown) => {
+      throw toGrenacheError(err, `Grape API on ${options.host}:${options.apiPort} (options.host, -b)`)
+    })
     server.on('error', (err) => this.#warn(err, 'API server'))
+    if (options.selfAnnounce && isWildcard(options.host)) {
+      // The reference does the same; say so rather than hand out an address nobody can dial.
+      this.#warn(
+        new GrenacheError(
+          'ERR_ANNOUNCE_MISMATCH',
+          `host ${options.host} (-b) is a wildcard: this Grape stores its own announces as ${options.host}:<port>, which clients on other hosts cannot dial; give -b the address workers are reached at, or omit it`,
+        ),
+        'Grape start',
+      )
+    }
 
     this.#sweep = setInterval(() => this.#table.sweep(), Math.min(options.lookupCacheMaxAgeMs, 60_000))
     this.#sweep.unref()
@@ -163,6 +190,26 @@ export class Grape extends EventEmitter<GrapeEvents> {
     debug('grape ready: api %s, dht %s:%d', this.#address.url, options.dhtHost, node.port)
     this.emit('ready', this.#address)
     return this.#address
+  }
+
+  /**
+   * Where announces made through this Grape are stored: the address other DHT nodes see it at
+   * (see docs/many-hosts.md). Empty before `start()`, and while it cannot tell (a wildcard DHT bind
+   * and no node known yet).
+   */
+  async announceHosts(): Promise<string[]> {
+    const node = this.#node
+    if (!node) return []
+    const options = this.options
+    const known = node.dht.nodes.toArray() as Array<{ host: string }>
+    const bootstrap = options.bootstrap.map((entry) => ({
+      host: entry.slice(0, entry.lastIndexOf(':')).replace(/^\[|\]$/g, ''),
+    }))
+    return announceHosts({
+      dhtHost: options.dhtHost,
+      selfAnnounceHost: options.selfAnnounce ? options.host : undefined,
+      nodes: [...known, ...bootstrap],
+    })
   }
 
   /** Stops the API, then the DHT; idempotent (a second call returns the same promise). */

@@ -48,13 +48,14 @@ export function createHandlers(context: HandlerContext): Handlers {
       const key = Buffer.from(data).toString('hex')
       const known = table.get(key)
       // The common case, a name seen recently, is answered without a promise.
-      if (known.length > 0) {
+      if (known.length > 0 && !table.isStale(key)) {
         if (table.ageOf(key) >= context.lookupRefreshMs) refreshInBackground(key)
         return ok(known)
       }
       return node.refresh(key).then(
         () => ok(table.get(key)),
-        (err: unknown) => dhtFailure(err),
+        // A stale name still has its known peers: better those than an error.
+        (err: unknown) => (known.length > 0 ? ok(table.get(key)) : dhtFailure(err)),
       )
     },
 
@@ -71,10 +72,14 @@ export function createHandlers(context: HandlerContext): Handlers {
       const infoHash = Buffer.from(name)
       try {
         const count = await node.announce(infoHash, port)
-        // This Grape does not store its own announce, so a name it answers from memory would
-        // miss the new peer: refresh it before acknowledging, and the next lookup includes it.
+        // This Grape does not store its own announce, so a name it answers from memory would miss
+        // the new peer. Rather than make the worker wait for one more DHT lookup, the name goes
+        // stale: the next lookup here waits for a fresh one, started now.
         const key = infoHash.toString('hex')
-        if (table.hasLive(key)) await node.refresh(key).catch(context.onRefreshError)
+        if (table.hasLive(key)) {
+          table.markStale(key)
+          refreshInBackground(key)
+        }
         return ok(count)
       } catch (err) {
         return dhtFailure(err)

@@ -56,7 +56,15 @@ export interface ApiServerOptions {
   onRefused?: (refusal: ApiRefusal) => void
   /** Connection cap and timeouts. */
   limits: ServerLimits
+  /**
+   * `POST /addresses`, our extension (the reference answers `"ERR_REQ_NOTFOUND"`): where announces
+   * through this Grape are stored, so a worker can bind that address (docs/many-hosts.md).
+   */
+  addresses?: () => Promise<Answer>
 }
+
+/** The path of the `addresses` extension. */
+export const ADDRESSES_PATH = '/addresses'
 
 /**
  * The Grape's HTTP API: `POST /<op>` with `{rid, data}`. Statuses and bodies are the reference's:
@@ -76,6 +84,16 @@ export function createApiServer(options: ApiServerOptions): Server {
     const data = requestData(text)
     if (data === INVALID) {
       answer(res, { status: 500, body: 'ERR_GRAPE_PAYLOAD_INVALID' })
+      return
+    }
+    if (req.url === ADDRESSES_PATH && options.addresses) {
+      options.addresses().then(
+        (settled) => answer(res, settled),
+        (err: unknown) => {
+          options.onError(err)
+          answer(res, { status: 500, body: 'ERR_GRAPE_INTERNAL' })
+        },
+      )
       return
     }
     const operation = operationOf(req.url)

@@ -13,6 +13,7 @@ export const KRPC_ERROR = {
 /** Largest value a `put` may carry: bittorrent-dht's own limit (its byte length, or encoded length). */
 export const MAX_STORED_VALUE_BYTES = 1000
 
+const PROTO_KEY = Buffer.from('9:__proto__')
 const NODE_ID_BYTES = 20
 const PUBLIC_KEY_BYTES = 32
 const SIGNATURE_BYTES = 64
@@ -20,8 +21,11 @@ const MAX_SALT_BYTES = 64
 
 /** What to do with one incoming DHT datagram. */
 export type KrpcVerdict =
-  /** Hand it to bittorrent-dht. `t` is set for a query, so a failure can still be answered. */
-  | { ok: true; query: boolean; t: Buffer | undefined }
+  /**
+   * Hand `message` (the decoded datagram) to bittorrent-dht. `t` is set for a query, so a failure
+   * can still be answered.
+   */
+  | { ok: true; query: boolean; t: Buffer | undefined; message: BencodeDict }
   /** Refuse it: answer `reply` (a KRPC error to a query that can be answered), or drop it. */
   | { ok: false; reason: string; reply: KrpcErrorReply | undefined }
 
@@ -31,7 +35,12 @@ export interface KrpcErrorReply {
   message: string
 }
 
-const pass = (query: boolean, t?: Buffer): KrpcVerdict => ({ ok: true, query, t })
+const pass = (message: BencodeDict, query: boolean, t?: Buffer): KrpcVerdict => ({
+  ok: true,
+  query,
+  t,
+  message,
+})
 const drop = (reason: string): KrpcVerdict => ({ ok: false, reason, reply: undefined })
 
 /**
@@ -51,18 +60,19 @@ export function checkKrpcMessage(datagram: Uint8Array): KrpcVerdict {
   const type = isBytes(y) ? y.toString() : undefined
   if (type !== 'q' && type !== 'r' && type !== 'e') return drop('`y` is not "q", "r" or "e"')
   if (!isBytes(t)) return drop('no transaction id `t`')
-  if (hasProtoKey(message)) {
+  // A key named __proto__ is written `9:__proto__`: without those bytes there is none to look for.
+  if (bytesOf(datagram).includes(PROTO_KEY) && hasProtoKey(message)) {
     return type === 'q' ? refuse(t, 'a key named __proto__') : drop('a key named __proto__')
   }
   if (type === 'q') {
     const rule = queryRule(message)
-    if (rule === undefined) return pass(true, t)
+    if (rule === undefined) return pass(message, true, t)
     return typeof rule === 'string'
       ? refuse(t, rule)
       : { ok: false, reason: rule.message, reply: { t, ...rule } }
   }
   const rule = type === 'r' ? responseRule(message.r) : errorRule(message.e)
-  return rule === undefined ? pass(false) : drop(rule)
+  return rule === undefined ? pass(message, false) : drop(rule)
 }
 
 function refuse(t: Buffer, message: string): KrpcVerdict {
@@ -152,6 +162,10 @@ function responseRule(r: BencodeValue | undefined): string | undefined {
 function errorRule(e: BencodeValue | undefined): string | undefined {
   const valid = Array.isArray(e) && e.every((item) => typeof item === 'number' || isBytes(item))
   return valid ? undefined : 'an error needs `e`, a list of integers and strings'
+}
+
+function bytesOf(data: Uint8Array): Buffer {
+  return Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength)
 }
 
 function isBytes(value: BencodeValue | undefined, length?: number): value is Buffer {

@@ -14,6 +14,8 @@ interface NameEntry {
   peers: Map<string, number>
   /** When a DHT lookup for the name last completed (0 = never). */
   refreshedAt: number
+  /** A peer may be missing until the next lookup completes (one was just announced elsewhere). */
+  stale: boolean
 }
 
 /**
@@ -80,7 +82,30 @@ export class PeerTable {
 
   /** Notes that a DHT lookup of `key` just completed. */
   markRefreshed(key: string): void {
-    this.#touch(key).refreshedAt = this.#now()
+    const entry = this.#touch(key)
+    entry.refreshedAt = this.#now()
+    entry.stale = false
+  }
+
+  /**
+   * Notes that this node just stored an announce of `key`: it is one of the nodes closest to the
+   * name, where the name's other announces land too, so a name never looked up counts as refreshed
+   * now (the next `lookupRefreshMs` of answers from memory need no DHT lookup behind them).
+   */
+  markStored(key: string): void {
+    const entry = this.#entries.get(key)
+    if (entry && entry.refreshedAt === 0) entry.refreshedAt = this.#now()
+  }
+
+  /** Notes that the live peers of `key` may miss one until the next completed lookup. */
+  markStale(key: string): void {
+    const entry = this.#entries.get(key)
+    if (entry) entry.stale = true
+  }
+
+  /** Whether answers for `key` must wait for a DHT lookup (see `markStale`). */
+  isStale(key: string): boolean {
+    return this.#entries.get(key)?.stale === true
   }
 
   /** Drops expired peers and names left without any; returns how many names remain. */
@@ -102,7 +127,7 @@ export class PeerTable {
     if (entry) {
       this.#entries.delete(key)
     } else {
-      entry = { peers: new Map(), refreshedAt: 0 }
+      entry = { peers: new Map(), refreshedAt: 0, stale: false }
       if (this.#entries.size >= this.#maxNames) {
         const oldest = this.#entries.keys().next().value
         if (oldest !== undefined) this.#entries.delete(oldest)

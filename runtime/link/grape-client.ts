@@ -6,8 +6,8 @@ import { type ErrorCode, GrenacheError, toGrenacheError } from '../errors.js'
 import { type Deadline, sleep } from '../util/deadline.js'
 import { undiciModule } from '../util/lazy-modules.js'
 
-/** The Grape API operations. */
-export type GrapeOperation = 'announce' | 'lookup' | 'put' | 'get'
+/** The Grape API operations; `addresses` is our Grape's extension (docs/many-hosts.md). */
+export type GrapeOperation = 'announce' | 'lookup' | 'put' | 'get' | 'addresses'
 
 /** Which failures a call may be retried after. */
 export type RetryPolicy =

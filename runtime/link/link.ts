@@ -8,6 +8,7 @@ import { GrenacheError } from '../errors.js'
 import { MAX_SALT_BYTES, MAX_VALUE_BYTES } from '../grape/item-codec.js'
 import { type CallOptions, createDeadline, raceSignal } from '../util/deadline.js'
 import { checkArgument } from '../util/validate.js'
+import { readAnnounceHosts } from './announce-hosts.js'
 import { Announcer } from './announcer.js'
 import { GrapeClient, type GrapeOperation, type RetryPolicy } from './grape-client.js'
 import { type DhtItem, nextSeq, saltBytes, saltForGrape, verifyItem } from './items.js'
@@ -166,6 +167,16 @@ export class Link extends EventEmitter<LinkEvents> {
     if (typeof count !== 'number')
       throw new GrenacheError('ERR_GRAPE_BAD_ANSWER', 'Grape announce: expected a number')
     return count
+  }
+
+  /**
+   * The addresses workers announced through this Link's Grape are stored at (what other Grapes see
+   * it as), asked from the Grape (`POST /addresses`, our extension); undefined when it cannot tell
+   * (a reference Grape on this host). `RpcServer`, `PubServer` and `Publisher` bind this by default.
+   */
+  announceHosts(options?: CallOptions): Promise<readonly string[] | undefined> {
+    if (this.#closing) return Promise.reject(new GrenacheError('ERR_CLOSED', 'the Link was closed'))
+    return readAnnounceHosts(() => this.#call('addresses', null, options, 'idempotent'), this.options.grape)
   }
 
   /**

@@ -15,6 +15,11 @@ export interface Discovery {
   peek?(name: string): readonly string[] | undefined
   /** Forgets a cached answer for `name`, so the next lookup asks again. */
   invalidate?(name: string): void
+  /**
+   * The addresses announces are stored at (what other Grapes see this one's Grape as), or undefined
+   * when that cannot be told. Servers bind it by default and check an explicit bind against it.
+   */
+  announceHosts?(options?: CallOptions): Promise<readonly string[] | undefined>
   startAnnouncing(name: string, port: number, options?: CallOptions): Promise<void>
   stopAnnouncing(name: string, port: number): boolean
 }

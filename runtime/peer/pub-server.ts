@@ -4,6 +4,7 @@ import { WsPublisher } from '../transport/ws/index.js'
 import { ZmqPublisher } from '../transport/zmq/index.js'
 import type { CallOptions } from '../util/deadline.js'
 import { checkArgument, checkOption } from '../util/validate.js'
+import { announcedHosts, bindHost, DEFAULT_HOST } from './bind-address.js'
 import { type Discovery, type DiscoveryMode, discoveryName } from './discovery.js'
 
 /** The protocols pub/sub runs on. `ws` is the reference's (raw frames, no topics); `zmq` has topics. */
@@ -18,8 +19,16 @@ export interface PubServerOptions {
   transport: PubSubKind
   /** Port; 0 (the default) picks a free one. */
   port?: number
-  /** Address to bind. Default `'127.0.0.1'`. */
+  /**
+   * Address to bind. Default: where the DHT stores this publisher's announce (the address the
+   * other Grapes see its Grape at), `'127.0.0.1'` without a `link`; an explicit one that does not
+   * reach it is refused at `start()` with `ERR_ANNOUNCE_MISMATCH`. As `RpcServer`'s `host`.
+   */
   host?: string
+  /** Port to announce, when subscribers reach it on another port than the bound one (NAT). */
+  announcePort?: number
+  /** Refuse a `host` that does not reach the announced address. Default true. */
+  checkAnnounce?: boolean
   /** Certificate and key, for `wss`. */
   tls?: TlsOptions
   /**
@@ -39,10 +48,12 @@ export class PubServer {
   readonly name: string
   readonly #link: Discovery | undefined
   readonly #ws: WsPublisher | undefined
-  readonly #zmq: ZmqPublisher | undefined
+  #zmq: ZmqPublisher | undefined
   readonly #announceAs: string
   readonly #port: number
-  readonly #host: string
+  readonly #host: string | undefined
+  readonly #announcePort: number | undefined
+  readonly #checkAnnounce: boolean
   #starting: Promise<number> | undefined
   #closing: Promise<void> | undefined
 
@@ -51,12 +62,19 @@ export class PubServer {
     this.name = checkOption.string('name', options.name)
     this.kind = options.transport
     this.#port = checkOption.port('port', options.port ?? 0)
-    this.#host = options.host ?? '127.0.0.1'
+    this.#host = options.host === undefined ? undefined : checkOption.string('host', options.host)
+    this.#announcePort =
+      options.announcePort === undefined
+        ? undefined
+        : checkOption.integer('announcePort', options.announcePort, 1, 65535)
+    this.#checkAnnounce = checkOption.boolean('checkAnnounce', options.checkAnnounce ?? true)
     this.#link = options.link
     this.#announceAs = discoveryName(this.name, this.kind, options.discovery ?? 'tagged')
     if (this.kind === 'zmq') {
       if (options.tls) checkOption.fail('tls', 'does not apply to zmq (no TLS on ZeroMQ)', options.tls)
-      this.#zmq = new ZmqPublisher({ port: this.#port, host: this.#host })
+      // With a link and no host, the address comes from the Grape at start(); the socket waits for it.
+      if (this.#host !== undefined || !this.#link)
+        this.#zmq = new ZmqPublisher({ port: this.#port, host: this.#host ?? DEFAULT_HOST })
     } else if (this.kind === 'ws' || this.kind === 'wss') {
       if (this.kind === 'wss' && !options.tls) checkOption.fail('tls', 'is required for wss', options.tls)
       this.#ws = new WsPublisher(options.tls ? { tls: options.tls } : {})
@@ -79,10 +97,16 @@ export class PubServer {
   start(options?: CallOptions): Promise<number> {
     if (this.#closing) return Promise.reject(new GrenacheError('ERR_CLOSED', 'the PubServer was closed'))
     this.#starting ??= (async () => {
+      const announced = await announcedHosts(this.#link, 'PubServer', options)
+      const host = bindHost(
+        { what: `PubServer ${this.name}`, option: 'host', host: this.#host, check: this.#checkAnnounce },
+        announced,
+      )
+      this.#zmq ??= this.kind === 'zmq' ? new ZmqPublisher({ port: this.#port, host }) : undefined
       const port = this.#ws
-        ? await this.#ws.listen({ port: this.#port, host: this.#host })
+        ? await this.#ws.listen({ port: this.#port, host })
         : await (this.#zmq as ZmqPublisher).listen()
-      await this.#link?.startAnnouncing(this.#announceAs, port, options)
+      await this.#link?.startAnnouncing(this.#announceAs, this.#announcePort ?? port, options)
       return port
     })()
     return this.#starting
@@ -102,7 +126,8 @@ export class PubServer {
       if (topic !== undefined) checkArgument.fail('topic', 'is not carried by WebSocket pub/sub', topic)
       this.#ws.publish(typeof message === 'string' ? message : Buffer.from(message))
     } else {
-      ;(this.#zmq as ZmqPublisher).publish(topic ?? '', message)
+      // Not built before start() when its address comes from the Grape: nobody can be subscribed yet.
+      this.#zmq?.publish(topic ?? '', message)
     }
   }
 
@@ -110,7 +135,7 @@ export class PubServer {
   close(): Promise<void> {
     this.#closing ??= (async () => {
       const port = await this.#starting?.catch(() => undefined)
-      if (port !== undefined) this.#link?.stopAnnouncing(this.#announceAs, port)
+      if (port !== undefined) this.#link?.stopAnnouncing(this.#announceAs, this.#announcePort ?? port)
       await (this.#ws ?? this.#zmq)?.close()
     })()
     return this.#closing

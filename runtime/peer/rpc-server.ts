@@ -11,6 +11,7 @@ import type {
 } from '../transport/types.js'
 import type { CallOptions } from '../util/deadline.js'
 import { checkArgument, checkOption } from '../util/validate.js'
+import { announcedHosts, bindHost, DEFAULT_HOST } from './bind-address.js'
 import { type Discovery, type DiscoveryMode, discoveryName } from './discovery.js'
 
 /**
@@ -31,8 +32,19 @@ export interface ListenOptions
   transport: TransportKind
   /** Port; 0 (the default) picks a free one. */
   port?: number
-  /** Address to bind. Default `'127.0.0.1'`. Announces carry the Grape's IP, not this. */
+  /**
+   * Address to bind. Default: the address the DHT stores this worker's announces at (where the
+   * other Grapes see its Grape; `Link.announceHosts`), so it listens exactly where clients look for
+   * it, and nowhere else; `'127.0.0.1'` without a `link` or when the Grape cannot tell. A `host`
+   * that does not reach the announced address is refused at `start()` (`ERR_ANNOUNCE_MISMATCH`).
+   * `'0.0.0.0'` listens on every interface. See docs/many-hosts.md.
+   */
   host?: string
+  /**
+   * Port to announce, when clients reach this endpoint on another port than the bound one (a
+   * container's published port, a NAT's forwarded port). Default: the bound port.
+   */
+  announcePort?: number
   /** Certificate and key for `https` and `wss`; `requestCert` for mutual TLS. */
   tls?: TlsOptions
   /** Largest request accepted, in bytes. Default 1 MiB. */
@@ -47,6 +59,12 @@ export interface RpcServerOptions {
   listen: ReadonlyArray<ListenOptions | ServerTransport>
   /** How long `close()` waits for replies in flight, in ms. Default 5000. */
   drainTimeoutMs?: number
+  /**
+   * Refuse to start when an endpoint's `host` does not reach the address it is announced at
+   * (`ERR_ANNOUNCE_MISMATCH`). Default true; false when a proxy or NAT set up by hand forwards the
+   * announced address to this bind.
+   */
+  checkAnnounce?: boolean
 }
 
 /** Options of `handle()`. */
@@ -65,6 +83,14 @@ interface Registration {
   options: HandleOptions
 }
 
+/** An endpoint as given: the options to rebuild it with once its address is known. */
+interface Endpoint {
+  /** Undefined for a transport built by the caller. */
+  build: ((host: string) => ServerTransport) | undefined
+  host: string | undefined
+  announcePort: number | undefined
+}
+
 /**
  * Serves requests on one or more transports and announces its keys through the Link while it runs.
  * Requests for a key nobody handles get `ERR_UNKNOWN_KEY`; after `close()` began, `ERR_CLOSED`.
@@ -72,6 +98,8 @@ interface Registration {
 export class RpcServer {
   readonly #link: Discovery | undefined
   readonly #transports: ServerTransport[]
+  readonly #endpoints: Endpoint[]
+  readonly #checkAnnounce: boolean
   readonly #handlers = new Map<string, Registration>()
   readonly #announced: Array<[name: string, port: number]> = []
   #starting: Promise<Array<{ transport: TransportKind; port: number }>> | undefined
@@ -85,12 +113,25 @@ export class RpcServer {
     }
     this.#link = options.link
     const drainTimeoutMs = checkOption.integer('drainTimeoutMs', options.drainTimeoutMs ?? 5000, 0)
-    this.#transports = options.listen.map((endpoint, i) => {
-      if (typeof (endpoint as ServerTransport).listen === 'function') return endpoint as ServerTransport
-      const { transport, port = 0, ...rest } = endpoint as ListenOptions
+    this.#checkAnnounce = checkOption.boolean('checkAnnounce', options.checkAnnounce ?? true)
+    this.#endpoints = options.listen.map((endpoint, i): Endpoint => {
+      if (typeof (endpoint as ServerTransport).listen === 'function') {
+        const given = endpoint as ServerTransport
+        return { build: undefined, host: given.host, announcePort: undefined }
+      }
+      const { transport, port = 0, announcePort, ...rest } = endpoint as ListenOptions
       checkOption.port(`listen[${i}].port`, port)
+      if (announcePort !== undefined) checkOption.integer(`listen[${i}].announcePort`, announcePort, 1, 65535)
       const given = Object.fromEntries(Object.entries(rest).filter(([, value]) => value !== undefined))
-      return createServerTransport(transport, { drainTimeoutMs, ...given, port })
+      const build = (host: string): ServerTransport =>
+        createServerTransport(transport, { drainTimeoutMs, ...given, host, port })
+      return { build, host: rest.host, announcePort }
+    })
+    // Built now so bad options fail here; an endpoint whose address comes from the Grape is built
+    // again at start() when that address is not the default.
+    this.#transports = options.listen.map((endpoint, i) => {
+      const { build, host } = this.#endpoints[i] as Endpoint
+      return build ? build(host ?? DEFAULT_HOST) : (endpoint as ServerTransport)
     })
   }
 
@@ -124,15 +165,40 @@ export class RpcServer {
   }
 
   async #start(options: CallOptions | undefined): Promise<Array<{ transport: TransportKind; port: number }>> {
+    await this.#bind(options)
     const names = this.#announcements()
     const dispatch: RequestHandler = (request, reply) => this.#dispatch(request, reply)
     await Promise.all(this.#transports.map((transport) => transport.listen(dispatch)))
     if (this.#link) {
-      for (const [name, transport] of names) this.#announced.push([name, transport.port])
+      for (const [name, transport] of names) {
+        const endpoint = this.#endpoints[this.#transports.indexOf(transport)]
+        this.#announced.push([name, endpoint?.announcePort ?? transport.port])
+      }
       const link = this.#link
       await Promise.all(this.#announced.map(([name, port]) => link.startAnnouncing(name, port, options)))
     }
     return this.#transports.map((transport) => ({ transport: transport.kind, port: transport.port }))
+  }
+
+  /** Picks (or checks) each endpoint's address against where its announces will be stored. */
+  async #bind(options: CallOptions | undefined): Promise<void> {
+    if (!this.#link || [...this.#handlers.keys()].every((key) => key === '*')) return
+    const announced = await announcedHosts(this.#link, 'RpcServer', options)
+    this.#endpoints.forEach((endpoint, i) => {
+      const transport = this.#transports[i] as ServerTransport
+      // Nothing to pick for a transport built by the caller, and nothing to check without its host.
+      if (transport.kind === 'memory' || (!endpoint.build && endpoint.host === undefined)) return
+      const host = bindHost(
+        {
+          what: `RpcServer listen[${i}] (${transport.kind})`,
+          option: `listen[${i}].host`,
+          host: endpoint.host,
+          check: this.#checkAnnounce,
+        },
+        announced,
+      )
+      if (endpoint.build && host !== transport.host) this.#transports[i] = endpoint.build(host)
+    })
   }
 
   /** Each (DHT name, transport) to announce. */
@@ -168,6 +234,14 @@ export class RpcServer {
   /** The ports listened on, in the order of `listen` (0 before `start()`). */
   get ports(): Array<{ transport: TransportKind; port: number }> {
     return this.#transports.map((transport) => ({ transport: transport.kind, port: transport.port }))
+  }
+
+  /**
+   * Where each endpoint listens, in the order of `listen`: the address bound (chosen at `start()`
+   * when not given; undefined for the memory transport) and the port (0 before `start()`).
+   */
+  get bound(): Array<{ transport: TransportKind; host: string | undefined; port: number }> {
+    return this.#transports.map((t) => ({ transport: t.kind, host: t.host, port: t.port }))
   }
 
   /** Stops announcing, refuses new requests, waits (bounded) for replies in flight, closes. Idempotent. */

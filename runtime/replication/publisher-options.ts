@@ -8,11 +8,21 @@ export interface PublisherOptions {
   link?: Discovery
   /** How packets travel; default `{ kind: 'multicast' }`. */
   transport?: FeedTransport
-  /** Address of the control endpoint (HELLO, NACK); default `127.0.0.1`. */
+  /**
+   * Address of the control endpoint (HELLO, NACK, unicast fan-out). Default: where the DHT stores
+   * the feed's announce (the address other Grapes see the Link's Grape at), with multicast on that
+   * interface too; `127.0.0.1` without a `link`. One that does not reach the announced address is
+   * refused at `start()` (`ERR_ANNOUNCE_MISMATCH`). See docs/many-hosts.md.
+   */
   host?: string
+  /** Refuse a `host` (or a loopback `transport.interface`) the announced address does not reach; default true. */
+  checkAnnounce?: boolean
   /** Port of the control endpoint; default 0, a free one. */
   port?: number
-  /** Run the author's zod schema on every delta before encoding; default true. */
+  /**
+   * Check every delta against the state's schema before encoding (the generated validator; zod
+   * only for what it cannot compile, such as refinements); default true.
+   */
   validate?: boolean
   /** How long a datagram may wait for more deltas (ms); 0 (the default): to the end of the tick. */
   lingerMs?: number
@@ -42,7 +52,9 @@ export interface PublisherOptions {
 
 export interface ResolvedPublisherOptions {
   link: Discovery | undefined
-  host: string
+  /** Undefined: the announced address, found at start. */
+  host: string | undefined
+  checkAnnounce: boolean
   port: number
   validate: boolean
   lingerMs: number
@@ -72,7 +84,8 @@ export function resolvePublisherOptions(options: PublisherOptions): ResolvedPubl
   }
   return {
     link: options.link,
-    host: checkOption.string('host', options.host ?? '127.0.0.1'),
+    host: options.host === undefined ? undefined : checkOption.string('host', options.host),
+    checkAnnounce: checkOption.boolean('checkAnnounce', options.checkAnnounce ?? true),
     port: checkOption.port('port', options.port ?? 0),
     validate: checkOption.boolean('validate', options.validate ?? true),
     lingerMs: checkOption.integer('lingerMs', options.lingerMs ?? 0, 0, 1000),

@@ -7,7 +7,7 @@ import type { Delta, StateCodec } from '../state/types.js'
 import { Batcher } from './batcher.js'
 import { Carousel } from './carousel.js'
 import type { DatagramAddress, DatagramEndpoint } from './endpoint.js'
-import { pickPorts, type ResolvedTransport, resolveTransport } from './feed-transport.js'
+import { type FeedTransport, pickPorts, type ResolvedTransport, resolveTransport } from './feed-transport.js'
 import { fragment } from './fragments.js'
 import { LeafStore } from './leaf-store.js'
 import {
@@ -29,6 +29,7 @@ import {
   writeInfo,
   writeUnrecoverable,
 } from './packet.js'
+import { placePublisher } from './publisher-bind.js'
 import {
   type PublisherOptions,
   type ResolvedPublisherOptions,
@@ -55,7 +56,8 @@ export interface PublisherEvents {
 export class Publisher<K, L, P = Partial<L>> extends EventEmitter<PublisherEvents> {
   readonly codec: StateCodec<K, L, P>
   readonly #o: ResolvedPublisherOptions
-  readonly #transport: ResolvedTransport
+  #transport: ResolvedTransport
+  readonly #transportOption: FeedTransport | undefined
   readonly #store: LeafStore<K, L, P>
   readonly #stats = publisherStats()
   readonly #header = new PacketHeader()
@@ -74,6 +76,7 @@ export class Publisher<K, L, P = Partial<L>> extends EventEmitter<PublisherEvent
     super()
     this.codec = codec
     this.#o = resolvePublisherOptions(options)
+    this.#transportOption = options.transport
     this.#transport = resolveTransport(options.transport, codec.feed)
     this.#ids =
       this.#o.session === undefined
@@ -177,8 +180,17 @@ export class Publisher<K, L, P = Partial<L>> extends EventEmitter<PublisherEvent
   }
 
   async #start(): Promise<DatagramAddress> {
+    const { host, transport } = await placePublisher({
+      feed: this.codec.feed,
+      link: this.#o.link,
+      host: this.#o.host,
+      checkAnnounce: this.#o.checkAnnounce,
+      option: this.#transportOption,
+      transport: this.#transport,
+    })
+    this.#transport = transport
     await pickPorts(this.#transport)
-    const control = await this.#transport.network.bind({ host: this.#o.host, port: this.#o.port })
+    const control = await this.#transport.network.bind({ host, port: this.#o.port })
     this.#control = control
     control.onMessage((bytes, from) => this.#onControl(bytes, from))
     control.onError((error) => this.#sendError(error))
@@ -196,7 +208,7 @@ export class Publisher<K, L, P = Partial<L>> extends EventEmitter<PublisherEvent
       const server = serveSnapshots({
         codec: this.codec,
         transport: this.#o.snapshotStream,
-        host: this.#o.host,
+        host,
         state: () => ({
           session: this.#ids.sessionHex,
           seq: this.#batcher.seq,

@@ -2,6 +2,7 @@ import type { Discovery } from '../peer/discovery.js'
 import { checkOption } from '../util/validate.js'
 import type { DatagramNetwork } from './endpoint.js'
 import type { FeedTransport } from './feed-transport.js'
+import { InterfaceFollowingNetwork } from './replica-bind.js'
 import { UdpNetwork } from './udp-endpoint.js'
 
 export interface ReplicaOptions {
@@ -14,7 +15,11 @@ export interface ReplicaOptions {
    * network, or UDP options (`interface`, `recvBufferBytes`); groups and ports come from the publisher.
    */
   transport?: FeedTransport
-  /** Address of this replica's own socket (NACKs, retransmits, unicast fan-out); default `127.0.0.1`. */
+  /**
+   * Address of this replica's own socket (NACKs, retransmits, unicast fan-out). Default: the
+   * local address of the route to the publisher (the interface that reaches it), and groups are
+   * joined on that interface unless `transport.interface` is given. See docs/many-hosts.md.
+   */
   host?: string
   /** A hole is NACKed after a random delay of up to this many ms (a hole that fills meanwhile is not); default 1. */
   nackDelayMs?: number
@@ -37,7 +42,8 @@ export interface ReplicaOptions {
 export interface ResolvedReplicaOptions {
   link: Discovery | undefined
   publisher: string | undefined
-  host: string
+  /** Undefined: the route's source towards the publisher, found at start. */
+  host: string | undefined
   nackDelayMs: number
   nackRetryMs: number
   nackAttempts: number
@@ -66,17 +72,21 @@ export function resolveReplicaOptions(options: ReplicaOptions): ResolvedReplicaO
     network = t.network
   } else if (t?.network) {
     network = t.network
-  } else {
+  } else if (t?.kind === 'multicast' && t.interface !== undefined) {
     network = new UdpNetwork({
-      interface: t?.kind === 'multicast' && t.interface !== undefined ? t.interface : '127.0.0.1',
-      ...(t && t.recvBufferBytes !== undefined ? { recvBufferBytes: t.recvBufferBytes } : {}),
+      interface: t.interface,
+      ...(t.recvBufferBytes !== undefined ? { recvBufferBytes: t.recvBufferBytes } : {}),
     })
+  } else {
+    network = new InterfaceFollowingNetwork(
+      t && t.recvBufferBytes !== undefined ? { recvBufferBytes: t.recvBufferBytes } : {},
+    )
   }
   return {
     link: options.link,
     publisher:
       options.publisher === undefined ? undefined : checkOption.hostPort('publisher', options.publisher),
-    host: checkOption.string('host', options.host ?? '127.0.0.1'),
+    host: options.host === undefined ? undefined : checkOption.string('host', options.host),
     nackDelayMs: checkOption.integer('nackDelayMs', options.nackDelayMs ?? 1, 0, 10_000),
     nackRetryMs: checkOption.integer('nackRetryMs', options.nackRetryMs ?? 2, 1, 60_000),
     nackAttempts: checkOption.integer('nackAttempts', options.nackAttempts ?? 5, 1, 1000),

@@ -29,6 +29,7 @@ import {
   writeNack,
   writeSnapshotNack,
 } from './packet.js'
+import { replicaHost } from './replica-bind.js'
 import type { ReplicaChange, ReplicaEvents, ResyncReason } from './replica-events.js'
 import { type ReplicaOptions, type ResolvedReplicaOptions, resolveReplicaOptions } from './replica-options.js'
 import { type Encoded, Sequencer } from './sequencer.js'
@@ -228,7 +229,7 @@ export class Replica<K, L, P = Partial<L>> extends EventEmitter<ReplicaEvents<K,
         : await (this.#o.link as NonNullable<ResolvedReplicaOptions['link']>).lookup(this.feedName, {
             signal: deadline.signal,
           })
-      await this.#sockets.openControl(this.#o.host)
+      await this.#sockets.openControl(this.#o.host ?? (await replicaHost(candidates)))
       const { header, info, from } = await this.#sockets.askInfo(candidates, this.#ids, deadline.signal)
       const fingerprint = header.fingerprintHex()
       if (fingerprint !== this.codec.fingerprint) {

@@ -81,6 +81,8 @@ export interface ServerTransport {
   listen(handler: RequestHandler): Promise<number>
   /** The bound port (0 before `listen` resolved). */
   readonly port: number
+  /** The address it binds, when it binds one (not the memory transport): checked against the announce. */
+  readonly host?: string
   /**
    * Stops accepting connections, waits (bounded) for requests in flight to be replied to, then
    * closes every connection. Idempotent.

@@ -97,6 +97,10 @@ export class HttpServerTransport implements ServerTransport {
     return this.#port
   }
 
+  get host(): string {
+    return this.#host
+  }
+
   listen(handler: RequestHandler): Promise<number> {
     if (this.#closing !== undefined) {
       return Promise.reject(new GrenacheError('ERR_CLOSED', `${this.kind} server transport is closed`))

@@ -43,6 +43,10 @@ export class WsServerTransport implements ServerTransport {
     return this.#endpoint?.port ?? 0
   }
 
+  get host(): string {
+    return this.options.host
+  }
+
   async listen(handler: RequestHandler): Promise<number> {
     if (this.#closing) throw new GrenacheError('ERR_CLOSED', `${this.kind} server transport is closed`)
     if (this.#endpoint)

@@ -57,6 +57,10 @@ export class ZmqServerTransport implements ServerTransport {
     return this.#port
   }
 
+  get host(): string {
+    return this.options.host
+  }
+
   listen(handler: RequestHandler): Promise<number> {
     if (this.#closing)
       return Promise.reject(new GrenacheError('ERR_CLOSED', 'the zmq server transport was closed'))

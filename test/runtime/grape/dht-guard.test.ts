@@ -41,6 +41,7 @@ describe('DhtGuard', () => {
     const grape = new Grape(loopbackGrape(options))
     grapes.push(grape)
     await grape.start()
+    await grape.joined()
     return grape
   }
 

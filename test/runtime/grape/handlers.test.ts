@@ -127,6 +127,28 @@ describe('createHandlers()', () => {
       await expect.poll(() => table.get(hex('svc')).length).toBe(2)
       expect(fake.calls.refresh).toBe(2)
     })
+
+    it('acks an announce of a known name before its refresh ends; the next lookup waits for it', async () => {
+      const found: Record<string, string[]> = { svc: ['127.0.0.1:1'] }
+      const { handlers, fake } = setup(found)
+      await handlers.lookup('svc')
+      found.svc = ['127.0.0.1:1', '127.0.0.1:2']
+      fake.hold()
+      expect(await handlers.announce(['svc', 2])).toEqual({ status: 200, body: '1' })
+      const next = handlers.lookup('svc')
+      expect(next).toBeInstanceOf(Promise)
+      fake.open()
+      const answer = await next
+      expect(JSON.parse(answer.body ?? '[]').sort()).toEqual(['127.0.0.1:1', '127.0.0.1:2'])
+      expect(fake.calls.refresh).toBe(2)
+    })
+
+    it('answers a stale name with its known peers when the refresh fails', async () => {
+      const { handlers, table } = setup({}, 60_000, new Error('No nodes to query'))
+      table.add(hex('svc'), '127.0.0.1:1')
+      table.markStale(hex('svc'))
+      expect(await handlers.lookup('svc')).toEqual({ status: 200, body: '["127.0.0.1:1"]' })
+    })
   })
 
   describe('dhtFailure()', () => {

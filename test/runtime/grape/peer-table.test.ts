@@ -172,6 +172,48 @@ describe('PeerTable', () => {
     })
   })
 
+  describe('markStored()', () => {
+    it('counts a stored announce as a refresh of a name never refreshed', () => {
+      const { table, advance } = setup()
+      table.add(KEY, '127.0.0.1:1')
+      table.markStored(KEY)
+      expect(table.ageOf(KEY)).toBe(0)
+      advance(500)
+      expect(table.ageOf(KEY)).toBe(500)
+    })
+
+    it('leaves the age of a name refreshed before, and a name never seen', () => {
+      const { table, advance } = setup()
+      table.markRefreshed(KEY)
+      table.add(KEY, '127.0.0.1:1')
+      advance(2000)
+      table.markStored(KEY)
+      expect(table.ageOf(KEY)).toBe(2000)
+      table.markStored(OTHER)
+      expect(table.ageOf(OTHER)).toBe(Number.POSITIVE_INFINITY)
+    })
+  })
+
+  describe('markStale() and isStale()', () => {
+    it('is stale from markStale() until the next markRefreshed()', () => {
+      const { table } = setup()
+      table.add(KEY, '127.0.0.1:1')
+      expect(table.isStale(KEY)).toBe(false)
+      table.markStale(KEY)
+      expect(table.isStale(KEY)).toBe(true)
+      expect(table.isStale(OTHER)).toBe(false)
+      table.markRefreshed(KEY)
+      expect(table.isStale(KEY)).toBe(false)
+    })
+
+    it('does not create a name it has never seen', () => {
+      const { table } = setup()
+      table.markStale(KEY)
+      expect(table.isStale(KEY)).toBe(false)
+      expect(table.sweep()).toBe(0)
+    })
+  })
+
   describe('sweep()', () => {
     it('drops expired peers and the names left with none, and counts the rest', () => {
       const { table, advance } = setup()

@@ -1,0 +1,90 @@
+import type DHT from 'bittorrent-dht'
+import { GrenacheError } from '../errors.js'
+import type { KrpcSocket } from './krpc-dispatch.js'
+
+/**
+ * The few internals of bittorrent-dht 11 (and its k-rpc 5) the Grape reaches into, in one place
+ * with their shapes, because the public API offers no way to do what recovery needs: forget the
+ * nodes and tokens cached for a target, and run the bootstrap again.
+ */
+interface DhtInternals {
+  /** Per target (hex): the closest nodes of its last lookup, with their write tokens. */
+  _tables: { remove(key: string): unknown }
+  _rpc: {
+    id: Buffer
+    /** The configured bootstrap nodes; k-rpc queries them whenever its routing table runs short. */
+    bootstrap: unknown[]
+    nodes: RoutingTable
+    /** k-rpc-socket, which owns the UDP socket and the pending queries. */
+    socket: KrpcSocket
+    populate(target: Buffer, message: unknown, callback: (err: Error | null) => void): void
+  }
+}
+
+/** The routing table (a k-bucket), as far as recovery watches it. */
+export interface RoutingTable {
+  count(): number
+  remove(id: Buffer): unknown
+  on(event: 'removed', listener: () => void): unknown
+  off(event: 'removed', listener: () => void): unknown
+}
+
+const internals = (dht: DHT) => dht as unknown as DhtInternals
+
+/**
+ * Checks that `dht` has the internals above, so that another bittorrent-dht or k-rpc-socket than
+ * the one this Grape was written against fails at start, naming what is missing, instead of
+ * misbehaving later (the package range allows minor updates of both).
+ */
+export function checkInternals(dht: DHT): void {
+  const at = (path: string): unknown =>
+    path
+      .split('.')
+      .reduce<unknown>((value, key) => (value as Record<string, unknown> | undefined)?.[key], dht)
+  const isFunction = (path: string) => typeof at(path) === 'function'
+  const missing = [
+    ['_tables.remove', isFunction('_tables.remove')],
+    ['_rpc.id', Buffer.isBuffer(at('_rpc.id'))],
+    ['_rpc.bootstrap', Array.isArray(at('_rpc.bootstrap'))],
+    ['_rpc.populate', isFunction('_rpc.populate')],
+    ['_rpc.nodes.count', isFunction('_rpc.nodes.count')],
+    ['_rpc.nodes.remove', isFunction('_rpc.nodes.remove')],
+    ['_rpc.socket._ids', Array.isArray(at('_rpc.socket._ids'))],
+    ['_rpc.socket._reqs', Array.isArray(at('_rpc.socket._reqs'))],
+  ]
+    .filter(([, ok]) => !ok)
+    .map(([name]) => name)
+  if (missing.length > 0) {
+    throw new GrenacheError(
+      'ERR_INTERNAL',
+      `the installed bittorrent-dht (or its k-rpc-socket) lacks what the Grape relies on: ${missing.join(', ')}; install the versions package-lock.json names (bittorrent-dht 11.0, k-rpc-socket 1.11)`,
+    )
+  }
+}
+
+/** Drops the cached closest nodes of `target`: the next announce or put runs a fresh lookup first. */
+export function forgetTarget(dht: DHT, target: Buffer): void {
+  internals(dht)._tables.remove(target.toString('hex'))
+}
+
+export function routingTable(dht: DHT): RoutingTable {
+  return internals(dht)._rpc.nodes
+}
+
+export function krpcSocketOf(dht: DHT): KrpcSocket {
+  return internals(dht)._rpc.socket
+}
+
+export function bootstrapCount(dht: DHT): number {
+  return internals(dht)._rpc.bootstrap.length
+}
+
+/**
+ * Runs the bootstrap again (what bittorrent-dht does once at start, and on its own only after a
+ * quiet `timeBucketOutdated`): a `find_node` of the own id, which starts from the configured
+ * bootstrap nodes when the routing table is empty. Calls back when the query is done.
+ */
+export function rebootstrap(dht: DHT, callback: (err: Error | null) => void): void {
+  const rpc = internals(dht)._rpc
+  rpc.populate(rpc.id, { q: 'find_node', a: { id: rpc.id, target: rpc.id } }, callback)
+}
