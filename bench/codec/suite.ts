@@ -8,8 +8,8 @@ import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { spawnChild } from '../lib/children.js'
 import { formatProfileSummary, summarizeProfile } from '../lib/cpu-profile.js'
+import { collectMainThreadProfile, cpuProfileArgs } from '../lib/profiles.js'
 import type { Suite, SuiteContext } from '../lib/suite.js'
-import { collectMainThreadProfile, cpuProfileArgs } from '../rpc/profiles.js'
 import type {
   AllocResult,
   Approach,

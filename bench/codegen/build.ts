@@ -1,31 +1,19 @@
-import { existsSync, readdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { ROOT } from '../lib/children.js'
+import { staleSources as staleCompiled } from '../lib/ours-from.js'
 import { runTracked, tail } from './processes.js'
 import type { CodeFrom } from './protocol.js'
 
 /**
  * What the codegen suite runs from dist/: the whole runtime (the generated client imports
  * `runtime/index.js`, which imports every part) and the generator (`dist/codegen/cli.js` and its
- * loader). The same rule as the RPC suite (bench/rpc/model.ts), over a wider set of sources: dist/
+ * loader). The same rule as the RPC and DHT suites (bench/lib/ours-from.ts), over a wider set of sources: dist/
  * is current when every `.ts` has a compiled `.js` at least as new.
  */
 const SOURCES = ['runtime', 'codegen']
 const BUILD_TIMEOUT_MS = 240_000
 
-function staleSources(): string[] {
-  const stale: string[] = []
-  const check = (path: string) => {
-    if (statSync(join(ROOT, path)).isDirectory()) {
-      for (const entry of readdirSync(join(ROOT, path))) check(join(path, entry))
-    } else if (path.endsWith('.ts') && !path.endsWith('.d.ts')) {
-      const built = join(ROOT, 'dist', path.replace(/\.ts$/, '.js'))
-      if (!existsSync(built) || statSync(built).mtimeMs < statSync(join(ROOT, path)).mtimeMs) stale.push(path)
-    }
-  }
-  for (const path of SOURCES) check(path)
-  return stale
-}
+const staleSources = (): string[] => staleCompiled(ROOT, SOURCES)
 
 function list(paths: string[]): string {
   return `${paths.slice(0, 3).join(', ')}${paths.length > 3 ? `, … (${paths.length} files)` : ''}`

@@ -1,8 +1,8 @@
-import { readdirSync, renameSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { IMPL_LABEL } from '../grape/protocol.js'
 import { type BenchChild, spawnChild } from '../lib/children.js'
+import { collectMainThreadProfile } from '../lib/profiles.js'
 import { fixedPorts } from './fixed-ports.js'
 import type { OursFrom } from './ours-from.js'
 import type { Impl, NodeChildConfig, NodeChildReady } from './protocol.js'
@@ -88,7 +88,7 @@ export async function startNetwork(options: NetworkOptions): Promise<GrapeNetwor
     for (const child of processes) {
       const index = processes.indexOf(child)
       const profile = profileOf(index)
-      if (profile) collectMainThreadProfile(`${profile}.d`, child.pid, profile)
+      if (profile) collectMainThreadProfile(profile, child.pid)
     }
   }
   try {
@@ -116,15 +116,4 @@ export async function startNetwork(options: NetworkOptions): Promise<GrapeNetwor
     await stop()
     throw err
   }
-}
-
-/** Moves the main thread's profile (thread 0 of `pid`) out of `dir` to `target`; removes `dir`. */
-function collectMainThreadProfile(dir: string, pid: number, target: string): void {
-  try {
-    const main = readdirSync(dir).find((file) => file.includes(`.${pid}.0.`) && file.endsWith('.cpuprofile'))
-    if (main) renameSync(join(dir, main), target)
-  } catch {
-    // Nothing written (the process was killed): the summary reports the profile missing.
-  }
-  rmSync(dir, { recursive: true, force: true })
 }

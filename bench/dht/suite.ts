@@ -10,7 +10,7 @@ import type { MemorySample } from '../lib/memory.js'
 import { cpuSnapshot } from '../lib/proc-cpu.js'
 import type { Suite, SuiteContext } from '../lib/suite.js'
 import { type Plan, startNetwork } from './network.js'
-import { decideOursFrom, type OursFrom } from './ours-from.js'
+import { decideDhtOursFrom, type OursFrom } from './ours-from.js'
 import type { AnnounceParams, AnnounceResult, Impl, LookupParams, LookupResult } from './protocol.js'
 import { figuresOf, METRICS, notesOf, type SessionRaw } from './report.js'
 import { planWorkload } from './workload.js'
@@ -174,7 +174,7 @@ export const dhtSuite: Suite = {
 
   async run(context) {
     const s = settingsFor(context.quick)
-    const ours = decideOursFrom(ROOT)
+    const ours = decideDhtOursFrom(ROOT)
     context.log(`ours from ${ours.from}: ${ours.why}`)
     const lines: string[] = [
       '## DHT at scale: ours (runtime/grape) vs reference (grenache-grape 1.0.0)',

@@ -1,8 +1,8 @@
-import { readdirSync, renameSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { type BenchChild, spawnChild } from '../lib/children.js'
 import { freePorts } from '../lib/ports.js'
+import { collectMainThreadProfile } from '../lib/profiles.js'
 import { type GrapeChildConfig, type GrapeReady, IMPL_LABEL, type Impl } from './protocol.js'
 
 export interface GrapePair {
@@ -62,7 +62,7 @@ export async function startGrapePair(options: PairOptions): Promise<GrapePair> {
     await Promise.all(grapes.map((grape) => grape.stop()))
     for (const [index, grape] of grapes.entries()) {
       const profile = profileOf(index)
-      if (profile) collectMainThreadProfile(`${profile}.d`, grape.pid, profile)
+      if (profile) collectMainThreadProfile(profile, grape.pid)
     }
   }
   try {
@@ -81,18 +81,4 @@ export async function startGrapePair(options: PairOptions): Promise<GrapePair> {
     await stop()
     throw err
   }
-}
-
-/**
- * Moves the main thread's profile (`CPU.<date>.<time>.<pid>.0.<seq>.cpuprofile`, thread 0) from
- * `dir` to `target`, and removes `dir` with the loader thread's profile.
- */
-function collectMainThreadProfile(dir: string, pid: number, target: string): void {
-  try {
-    const main = readdirSync(dir).find((file) => file.includes(`.${pid}.0.`) && file.endsWith('.cpuprofile'))
-    if (main) renameSync(join(dir, main), target)
-  } catch {
-    // Nothing written (the process was killed): the summary reports the profile missing.
-  }
-  rmSync(dir, { recursive: true, force: true })
 }

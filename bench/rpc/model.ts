@@ -1,5 +1,4 @@
-import { existsSync, readdirSync, statSync } from 'node:fs'
-import { join } from 'node:path'
+import { decideOursFrom } from '../lib/ours-from.js'
 import type { LoadResult, OursFrom, PayloadKind, TargetId } from './protocol.js'
 
 /** The RPC suite's settings, results and their keys (shared by suite.ts and report.ts). */
@@ -75,34 +74,7 @@ export interface RpcRound {
 /** What the ours stack loads: runtime/peer and everything it imports. */
 const OURS_SOURCES = ['runtime/peer', 'runtime/transport', 'runtime/util', 'runtime/errors.ts']
 
-function staleSources(root: string): string[] {
-  const stale: string[] = []
-  const check = (path: string) => {
-    if (statSync(join(root, path)).isDirectory()) {
-      for (const entry of readdirSync(join(root, path))) check(join(path, entry))
-    } else if (path.endsWith('.ts') && !path.endsWith('.d.ts')) {
-      const built = join(root, 'dist', path.replace(/\.ts$/, '.js'))
-      if (!existsSync(built) || statSync(built).mtimeMs < statSync(join(root, path)).mtimeMs) stale.push(path)
-    }
-  }
-  for (const path of OURS_SOURCES) check(path)
-  return stale
-}
-
-/**
- * Where the ours stack loads our runtime from. `BENCH_RPC_OURS=dist` or `source` forces it (dist
- * must then be current); by default dist/ when every source of the stack has a compiled .js at
- * least as new (`npm run build`), so that a stale build is never measured, otherwise the source.
- */
-export function decideOursFrom(root: string): { from: OursFrom; why: string } {
-  const forced = process.env.BENCH_RPC_OURS
-  if (forced !== undefined && forced !== 'dist' && forced !== 'source') {
-    throw new Error(`BENCH_RPC_OURS must be dist or source, got ${forced}`)
-  }
-  if (forced === 'source') return { from: 'source', why: 'BENCH_RPC_OURS=source' }
-  const stale = staleSources(root)
-  const list = `${stale.slice(0, 3).join(', ')}${stale.length > 3 ? ', …' : ''}`
-  if (stale.length === 0) return { from: 'dist', why: 'dist/ is current' }
-  if (forced === 'dist') throw new Error(`BENCH_RPC_OURS=dist but dist/ is older than ${list}: npm run build`)
-  return { from: 'source', why: `dist/ is older than ${list}` }
+/** Where the ours stack loads our runtime from; `BENCH_RPC_OURS=dist|source` forces it. */
+export function decideRpcOursFrom(root: string): { from: OursFrom; why: string } {
+  return decideOursFrom(root, OURS_SOURCES, 'BENCH_RPC_OURS')
 }

@@ -1,3 +1,5 @@
+import type { OursFrom } from '../lib/ours-from.js'
+
 /** The stacks the RPC suite compares, and the messages between its orchestrator and children. */
 
 /** `ours`: runtime/peer; `ref`: grenache-nodejs-http/-ws; `raw`: the bare libraries (the floor). */
@@ -35,7 +37,7 @@ export const MAP_TARGETS: readonly Target[] = [
 ]
 
 /** Where our runtime is loaded from: `dist/runtime` (tsc build) or `runtime/*.ts` through tsx. */
-export type OursFrom = 'dist' | 'source'
+export type { OursFrom }
 
 /** The service key every echo server handles. */
 export const ECHO_KEY = 'bench:echo'

@@ -2,16 +2,16 @@ import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { type BenchChild, ROOT, spawnChild } from '../lib/children.js'
 import { freeTcpPort } from '../lib/ports.js'
+import { collectMainThreadProfile, cpuProfileArgs } from '../lib/profiles.js'
 import type { Suite, SuiteContext } from '../lib/suite.js'
 import {
-  decideOursFrom,
+  decideRpcOursFrom,
   figureKey,
   type RpcRound,
   type Session,
   type Settings,
   settingsFor,
 } from './model.js'
-import { collectMainThreadProfile, cpuProfileArgs } from './profiles.js'
 import {
   type ConnectResult,
   type LoadParams,
@@ -184,7 +184,7 @@ export const rpcSuite: Suite = {
     if (!figures.includes(s.profileFigure)) {
       throw new Error(`BENCH_RPC_PROFILE_FIGURE must be one of ${figures.join(', ')}`)
     }
-    const ours = decideOursFrom(ROOT)
+    const ours = decideRpcOursFrom(ROOT)
     context.log(
       `ours runs from ${ours.from === 'dist' ? 'dist/runtime' : 'runtime/*.ts through tsx'} (${ours.why})`,
     )
