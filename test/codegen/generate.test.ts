@@ -1,17 +1,9 @@
-import { afterAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { CodegenError } from '../../codegen/errors.js'
-import { formatted, type SchemaProject, schemaProject } from '../helpers/codegen.js'
+import { formatted, type SchemaProject, schemaProjects } from '../helpers/codegen.js'
 import { StaticDiscovery } from '../helpers/static-discovery.js'
 
-const projects: SchemaProject[] = []
-function project(files: Record<string, string>): SchemaProject {
-  const p = schemaProject(files)
-  projects.push(p)
-  return p
-}
-afterAll(() => {
-  for (const p of projects) p.remove()
-})
+const project = schemaProjects()
 
 const fibonacci = `import { z } from 'zod'
 import { defineService } from '@dsl'

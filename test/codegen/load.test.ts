@@ -7,30 +7,21 @@
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import type { CodegenError } from '../../codegen/errors.js'
 import { loadSchemas } from '../../codegen/load/load.js'
 import { SUPPORTED_ZOD } from '../../codegen/load/zod-check.js'
 import { ensureBuilt, ROOT } from '../helpers/built.js'
-import { type SchemaProject, schemaProject } from '../helpers/codegen.js'
+import { type SchemaProject, schemaProjects } from '../helpers/codegen.js'
 
 type Load = typeof loadSchemas
 let fromDist: Load
-const projects: SchemaProject[] = []
+const project = schemaProjects()
 beforeAll(async () => {
   ensureBuilt('dist/codegen/cli.js')
   const url = pathToFileURL(join(ROOT, 'dist/codegen/load/load.js')).href
   fromDist = ((await import(url)) as { loadSchemas: Load }).loadSchemas
 }, 240_000)
-afterAll(() => {
-  for (const p of projects) p.remove()
-})
-
-function project(files: Record<string, string>): SchemaProject {
-  const p = schemaProject(files)
-  projects.push(p)
-  return p
-}
 
 async function failure(load: Load, p: SchemaProject, dir = 'schemas'): Promise<CodegenError> {
   return load({ root: p.root, dir }).then(

@@ -7,24 +7,16 @@ import { once } from 'node:events'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { afterAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { describeChanges, findBreaks } from '../../codegen/compat.js'
 import { CodegenError } from '../../codegen/errors.js'
 import type { SchemaLock } from '../../codegen/model.js'
 import { KITCHEN_SINK } from '../fixtures/kitchen-sink-state.js'
-import { formatted, type SchemaProject, schemaProject } from '../helpers/codegen.js'
+import { formatted, type SchemaProject, schemaProjects } from '../helpers/codegen.js'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 
-const projects: SchemaProject[] = []
-function project(files: Record<string, string>): SchemaProject {
-  const p = schemaProject(files)
-  projects.push(p)
-  return p
-}
-afterAll(() => {
-  for (const p of projects) p.remove()
-})
+const project = schemaProjects()
 
 /** A schema file with `body` as the export `book` (and zod and the DSL imported). */
 const stateFile = (body: string, extra = '') =>

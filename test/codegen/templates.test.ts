@@ -6,24 +6,16 @@ import { execFile } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
-import { afterAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { regenerateCommand } from '../../codegen/command.js'
 import { generate } from '../../codegen/generate.js'
 import { loadSchemas } from '../../codegen/load/load.js'
-import { formatted, type SchemaProject, schemaProject } from '../helpers/codegen.js'
+import { formatted, schemaProjects } from '../helpers/codegen.js'
 import { StaticDiscovery } from '../helpers/static-discovery.js'
 
 const ROOT = join(import.meta.dirname, '../..')
 
-const projects: SchemaProject[] = []
-function project(files: Record<string, string>): SchemaProject {
-  const p = schemaProject(files)
-  projects.push(p)
-  return p
-}
-afterAll(() => {
-  for (const p of projects) p.remove()
-})
+const project = schemaProjects()
 
 const INVENTORY = `import { z } from 'zod'
 import { defineService } from '@dsl'

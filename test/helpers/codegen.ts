@@ -3,6 +3,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { Project, ts } from 'ts-morph'
+import { afterAll } from 'vitest'
 import { generate, type OutputFile } from '../../codegen/generate.js'
 import { loadSchemas } from '../../codegen/load/load.js'
 import type { SchemaModel } from '../../codegen/model.js'
@@ -19,6 +20,22 @@ export interface SchemaProject {
   /** Imports a file of the project (e.g. `generated/index.ts`). */
   import<T = Record<string, unknown>>(path: string): Promise<T>
   remove(): void
+}
+
+/**
+ * `project(files)` for one test file: `schemaProject`, each project made removed after the
+ * file's tests (`afterAll`).
+ */
+export function schemaProjects(): (files: Record<string, string>) => SchemaProject {
+  const made: SchemaProject[] = []
+  afterAll(() => {
+    for (const p of made.splice(0)) p.remove()
+  })
+  return (files) => {
+    const p = schemaProject(files)
+    made.push(p)
+    return p
+  }
 }
 
 /**
