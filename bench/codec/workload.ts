@@ -3,18 +3,7 @@
  * order-book delta stream and a book of resting orders for snapshots.
  */
 import type { OrderBookDelta, OrderBookLeaf } from '../../generated/index.js'
-
-/** mulberry32: a small seeded PRNG in [0, 1). */
-export function prng(seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+import { prng } from '../lib/prng.js'
 
 const MID_TICKS = 10_000
 const SPREAD_TICKS = 2_000

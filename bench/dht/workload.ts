@@ -1,3 +1,4 @@
+import { prng } from '../lib/prng.js'
 import type { Announcement, LookupTask } from './protocol.js'
 
 /** What one session asks of N Grapes. */
@@ -9,25 +10,13 @@ export interface Workload {
   burst: LookupTask[]
 }
 
-/** A small deterministic generator, so both implementations get the same plan. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-
 /**
  * `names` fresh names, each announced on one Grape and watched from another, looked up cold and
  * warm on a third, and `burstSize` lookups of (Grape, name) pairs used nowhere else. Ports are
  * placeholders (nothing listens): only the DHT records matter.
  */
 export function planWorkload(grapes: number, names: number, burstSize: number, nonce: string): Workload {
-  const random = mulberry32(names * 7919 + grapes)
+  const random = prng(names * 7919 + grapes)
   const pick = (exclude: Set<number>) => {
     for (;;) {
       const grape = Math.floor(random() * grapes)
