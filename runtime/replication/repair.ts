@@ -31,12 +31,13 @@ export interface RepairOptions {
  * The publisher's side of loss repair: keeps the DATA datagrams sent (bounded in bytes) and
  * answers a NACK at once with the datagrams holding each range (marked retransmitted), or with
  * UNRECOVERABLE when a range is gone. A datagram resent within `repairHoldMs` is not resent for
- * another replica's NACK of the same loss.
+ * another replica's NACK of the same loss (the one it was resent for gets it again: it lost it).
  */
 export class RepairService {
   readonly #o: RepairOptions
   readonly #ring: RetransmitRing
-  readonly #held = new Map<Buffer, number>()
+  /** Each datagram resent lately: when, and for whom (`host:port`). */
+  readonly #held = new Map<Buffer, { at: number; by: string }>()
   readonly #stats: PublisherStats
 
   constructor(options: RepairOptions, stats: PublisherStats) {
@@ -63,8 +64,8 @@ export class RepairService {
       else this.#unrecoverable(range.from, count, from)
     }
     if (this.#held.size > 4096) {
-      for (const [datagram, at] of this.#held)
-        if (now - at >= this.#o.repairHoldMs) this.#held.delete(datagram)
+      for (const [datagram, held] of this.#held)
+        if (now - held.at >= this.#o.repairHoldMs) this.#held.delete(datagram)
     }
   }
 
@@ -74,13 +75,16 @@ export class RepairService {
   }
 
   #resend(datagrams: Buffer[], requester: DatagramAddress, now: number): void {
+    const by = `${requester.host}:${requester.port}`
     for (const datagram of datagrams) {
       const last = this.#held.get(datagram)
-      if (last !== undefined && now - last < this.#o.repairHoldMs) {
+      // The hold is for other replicas' NACKs of the same loss; the replica it was resent for asks
+      // again only when that retransmit was lost too.
+      if (last !== undefined && now - last.at < this.#o.repairHoldMs && last.by !== by) {
         this.#stats.retransmitsHeld++
         continue
       }
-      this.#held.set(datagram, now)
+      this.#held.set(datagram, { at: now, by })
       // A copy: the original may still be queued in the socket.
       const copy = Buffer.from(datagram)
       if (copy[3] === Kind.DATA) {

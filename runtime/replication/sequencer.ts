@@ -1,5 +1,6 @@
 import { channel } from 'node:diagnostics_channel'
 import type { SeqRange } from './packet.js'
+import { SeqWindow } from './seq-window.js'
 import type { ReplicaStats } from './stats.js'
 
 /** Each hole repaired: how long it was open (ms), how many seqs it held, NACK rounds so far. */
@@ -35,7 +36,8 @@ export interface SequencerHooks<D> {
  * Puts deltas in seq order: applies the next one at once, holds later ones in a bounded window,
  * and asks for holes by NACK. A new hole is asked for after a random 0–`nackDelayMs` (one that
  * fills meanwhile, from a retransmit another replica asked for, is not), whatever older holes are
- * doing; holes still open are asked again every `nackRetryMs` (doubling after the third time);
+ * doing; holes still open are asked again every `nackRetryMs` (doubling after the third time).
+ * Each packet checks what is due (sub-millisecond while packets flow); timers cover quiet times;
  * `nackAttempts` retries without any progress mean the replica resyncs. `next` is 0 until a
  * snapshot tells where to start: until then every delta is held (the join buffer).
  */
@@ -44,13 +46,15 @@ export class Sequencer<D> {
   next = 0
   /** The highest seq known to exist (seen in a DATA packet or a heartbeat). */
   known = 0
-  readonly #window = new Map<number, D>()
+  readonly #window: SeqWindow<D>
   readonly #hooks: SequencerHooks<D>
   readonly #o: SequencerOptions
   readonly #stats: ReplicaStats
   /** Holes in the order they were seen. */
   readonly #holes: Hole[] = []
   #freshTimer: NodeJS.Timeout | undefined
+  /** When the holes not asked for yet are due (ms, performance clock); 0: none waiting. */
+  #freshAt = 0
   #retryTimer: NodeJS.Timeout | undefined
   #retryAt = 0
   /** Seqs up to here were looked at for holes. */
@@ -59,6 +63,8 @@ export class Sequencer<D> {
   constructor(hooks: SequencerHooks<D>, options: SequencerOptions, stats: ReplicaStats) {
     this.#hooks = hooks
     this.#o = options
+    // Twice the bound on deltas held: only a stray seq far from the others is refused by span.
+    this.#window = new SeqWindow(2 * options.maxBufferedDeltas)
     this.#stats = stats
   }
 
@@ -98,8 +104,7 @@ export class Sequencer<D> {
       return true
     }
     if (this.next > 0) this.#stats.outOfOrder++
-    this.#window.set(seq, delta)
-    if (this.#window.size > this.#o.maxBufferedDeltas) {
+    if (!this.#window.set(seq, delta) || this.#window.size > this.#o.maxBufferedDeltas) {
       this.#hooks.giveUp('overflow')
       return false
     }
@@ -113,7 +118,7 @@ export class Sequencer<D> {
   begin(cut: number): void {
     this.next = cut + 1
     this.#scanned = cut
-    for (const seq of this.#window.keys()) if (seq < this.next) this.#window.delete(seq)
+    this.#window.deleteBelow(this.next)
   }
 
   /** After a packet: applies what the window holds in order, then looks for holes. */
@@ -136,10 +141,18 @@ export class Sequencer<D> {
       return
     }
     this.#recordHoles()
-    const last = this.#holes[this.#holes.length - 1]
-    if (last && last.askedAt === 0) {
-      this.#freshTimer ??= setTimeout(() => this.#askFresh(), Math.random() * this.#o.nackDelayMs)
+    if (this.#holes.length === 0) return
+    const now = performance.now()
+    const last = this.#holes[this.#holes.length - 1] as Hole
+    if (last.askedAt === 0 && this.#freshAt === 0) {
+      const delayMs = Math.random() * this.#o.nackDelayMs
+      this.#freshAt = now + delayMs
+      this.#freshTimer = setTimeout(() => this.#askFresh(), delayMs)
     }
+    // Timers fire a millisecond late at best: while packets come, each one checks what is due, so
+    // a NACK goes out within a packet's interval of its time (the timers are the fallback).
+    if (this.#freshAt !== 0 && now >= this.#freshAt) this.#askFresh()
+    else if (this.#retryAt !== 0 && now >= this.#retryAt) this.#retry()
   }
 
   /** Forgets everything: joining again. */
@@ -162,6 +175,7 @@ export class Sequencer<D> {
     clearTimeout(this.#retryTimer)
     this.#freshTimer = undefined
     this.#retryTimer = undefined
+    this.#freshAt = 0
     this.#retryAt = 0
   }
 
@@ -212,7 +226,9 @@ export class Sequencer<D> {
 
   /** Asks for the holes not asked for yet (those still open). */
   #askFresh(): void {
+    clearTimeout(this.#freshTimer)
     this.#freshTimer = undefined
+    this.#freshAt = 0
     if (this.next === 0) return
     const now = performance.now()
     const ranges: SeqRange[] = []
@@ -228,6 +244,7 @@ export class Sequencer<D> {
 
   /** Asks again for each hole whose last NACK went unanswered for `nackRetryMs` (doubling later). */
   #retry(): void {
+    clearTimeout(this.#retryTimer)
     this.#retryTimer = undefined
     this.#retryAt = 0
     if (this.next === 0) return
