@@ -80,8 +80,22 @@ export interface GrenacheErrorOptions {
   errorId?: string | undefined
 }
 
+/** Marks a GrenacheError of any copy of this module (see `Symbol.hasInstance` below). */
+const BRAND: unique symbol = Symbol.for('grenache-gen.GrenacheError')
+
 /** The one error class of the runtime: a stable `code`, a readable message and the `cause`. */
 export class GrenacheError extends Error {
+  /**
+   * `instanceof GrenacheError` holds for an error of another copy of this class too: the bundled
+   * Grape (`grenache-gen/grape`) carries its own, and a process may import both it and the runtime.
+   * Subclasses keep the usual prototype check.
+   */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    // biome-ignore lint/complexity/noThisInStatic: `this` is the class asked about, maybe a subclass
+    if (this !== GrenacheError) return Function.prototype[Symbol.hasInstance].call(this, value)
+    return typeof value === 'object' && value !== null && (value as { [BRAND]?: unknown })[BRAND] === true
+  }
+
   override readonly name = 'GrenacheError'
   readonly code: ErrorCode
   /** For `ERR_REMOTE`: the code the worker's message starts with, if it starts with one. */
@@ -99,6 +113,9 @@ export class GrenacheError extends Error {
     this.errorId = options?.errorId
   }
 }
+
+// On the prototype, not enumerable: logged errors do not show it.
+Object.defineProperty(GrenacheError.prototype, BRAND, { value: true })
 
 /** True when `err` is a `GrenacheError`, and has `code` when one is given. */
 export function isGrenacheError(err: unknown, code?: ErrorCode): err is GrenacheError {

@@ -10,6 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { pathToFileURL } from 'node:url'
 import { childConfig, startChildRuntime } from '../lib/child-runtime.js'
 import { ROOT } from '../lib/children.js'
+import { GRAPE_BUNDLE } from './ours-from.js'
 import type { NodeChildConfig, NodeChildReady } from './protocol.js'
 
 interface RunningGrape {
@@ -50,7 +51,7 @@ const startMs: number[] = []
 if (config.impl === 'ours') {
   const { Grape }: typeof import('../../runtime/grape/index.js') =
     config.from === 'dist'
-      ? await import(pathToFileURL(join(ROOT, 'dist', 'runtime', 'grape', 'index.js')).href)
+      ? await import(pathToFileURL(join(ROOT, GRAPE_BUNDLE)).href)
       : await import('../../runtime/grape/index.js')
   for (const { apiPort, dhtPort, bootstrap } of config.grapes) {
     const grape = new Grape({ apiPort, dhtPort, dhtHost: '127.0.0.1', bootstrap })

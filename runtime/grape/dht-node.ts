@@ -51,7 +51,8 @@ export class DhtNode {
   readonly #options: ResolvedGrapeOptions
   #joined = false
   #joining: Promise<void> | undefined
-  #stopJoining: AbortController | undefined
+  /** Ends the wait for the join (a bind error, close): operations then fail on their own. */
+  #stopJoining: (() => void) | undefined
   #rebootstrapping: Promise<void> | undefined
   #rebootstrapTimer: NodeJS.Timeout | undefined
   #resolveRebootstrap: (() => void) | undefined
@@ -119,24 +120,28 @@ export class DhtNode {
    */
   async start(): Promise<void> {
     const bound = once(this.dht, 'listening')
-    const joined = new AbortController()
-    this.#stopJoining = joined
-    this.#joining = Promise.race([
-      once(this.dht, 'ready', { signal: joined.signal }),
-      once(this.dht, 'node', { signal: joined.signal }),
-    ]).then(
-      () => {
+    // Plain listeners, not an aborted `once()`: the AbortError it would make costs a Grape's start
+    // more than the rest of it (a stack trace per Grape).
+    this.#joining = new Promise<void>((resolve) => {
+      const stop = () => {
+        this.dht.off('ready', joined)
+        this.dht.off('node', joined)
+        this.#stopJoining = undefined
+        resolve()
+      }
+      const joined = () => {
         this.#joined = true
-        joined.abort()
-      },
-      // Only a bind error or destroy() ends it otherwise: operations then fail on their own.
-      () => undefined,
-    )
+        stop()
+      }
+      this.dht.on('ready', joined)
+      this.dht.on('node', joined)
+      this.#stopJoining = stop
+    })
     this.dht.listen(this.#options.dhtPort, this.#options.dhtHost)
     try {
       await bound
     } catch (err) {
-      joined.abort()
+      this.#stopJoining?.()
       throw err
     }
   }
@@ -273,7 +278,7 @@ export class DhtNode {
   }
 
   destroy(): Promise<void> {
-    this.#stopJoining?.abort()
+    this.#stopJoining?.()
     routingTable(this.dht).off('removed', this.#onRemoved)
     clearTimeout(this.#rebootstrapTimer)
     this.#resolveRebootstrap?.()

@@ -47,6 +47,7 @@ export function ensureBuilt(binary: string): void {
       if (fresh(binary)) return
       const tsc = join(ROOT, 'node_modules/typescript/bin/tsc')
       execFileSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'pipe' })
+      execFileSync(process.execPath, [join(ROOT, 'scripts/bundle-grape.mjs')], { cwd: ROOT, stdio: 'pipe' })
     } catch (err) {
       const { stdout = '', stderr = '' } = err as { stdout?: Buffer | string; stderr?: Buffer | string }
       throw new Error(`npm run build failed:\n${stdout}${stderr}`, { cause: err })

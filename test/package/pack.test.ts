@@ -50,12 +50,36 @@ export async function use(link: Link): Promise<number> {
 }
 `
 
+/** Two Grapes of the bundle, found through by a Link of the runtime; an error of each copy. */
+const GRAPE_USE = `import { Grape } from 'grenache-gen/grape'
+import { GrenacheError, isGrenacheError, Link } from 'grenache-gen'
+
+const a = new Grape({ dhtPort: 0, apiPort: 0, dhtHost: '127.0.0.1', bootstrap: [] })
+const first = await a.start()
+const b = new Grape({ dhtPort: 0, apiPort: 0, dhtHost: '127.0.0.1', bootstrap: ['127.0.0.1:' + first.dhtPort] })
+const second = await b.start()
+const announcer = new Link({ grape: second.url })
+const finder = new Link({ grape: first.url })
+await announcer.announce('pack:bundle', 4321)
+const found = await finder.lookup('pack:bundle')
+let refused
+try {
+  new Grape({ apiPort: -1 })
+} catch (err) {
+  refused = err
+}
+console.log(JSON.stringify({ found, instance: refused instanceof GrenacheError, is: isGrenacheError(refused, 'ERR_INVALID_OPTION') }))
+await Promise.all([announcer.close(), finder.close()])
+await Promise.all([a.close(), b.close()])
+`
+
 let project = ''
 let packed: string[] = []
 
 describe('the packed package in a project of its own', { timeout: 180_000 }, () => {
   beforeAll(async () => {
     ensureBuilt('dist/codegen/cli.js')
+    ensureBuilt('dist/bundle/grape.js')
     project = mkdtempSync(join(tmpdir(), 'grenache-gen-pack-'))
     const { stdout } = await run(
       'npm',
@@ -119,6 +143,19 @@ describe('the packed package in a project of its own', { timeout: 180_000 }, () 
       (err: { stdout?: string }) => err.stdout ?? String(err),
     )
     expect(checked).toBe('')
+  })
+
+  it('runs the bundled Grape: the grape executable, and grenache-gen/grape next to the runtime', async () => {
+    const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+      bin: Record<string, string>
+    }
+    const bin = posix.normalize(manifest.bin.grape ?? '')
+    expect(packed).toContain(bin)
+    const help = await run(process.execPath, [join(project, 'node_modules/grenache-gen', bin), '--help'])
+    expect(help.stdout).toMatch(/^Usage: grape --dp/)
+    writeFileSync(join(project, 'grape-use.mjs'), GRAPE_USE)
+    const used = await run(process.execPath, ['grape-use.mjs'], { cwd: project, timeout: 60_000 })
+    expect(JSON.parse(used.stdout)).toEqual({ found: ['127.0.0.1:4321'], instance: true, is: true })
   })
 
   it('ships every file the README links to', () => {

@@ -193,3 +193,26 @@ describe('toGrenacheError()', () => {
     expect(original.message).toBe('nobody')
   })
 })
+
+describe('GrenacheError across copies of the module', () => {
+  it('instanceof and isGrenacheError hold for an error of another copy (the bundled Grape has its own)', async () => {
+    const specifier = '../../runtime/errors.js?another-copy'
+    const copy = (await import(/* @vite-ignore */ specifier)) as typeof import('../../runtime/errors.js')
+    expect(copy.GrenacheError).not.toBe(GrenacheError)
+    const foreign = new copy.GrenacheError('ERR_TIMEOUT')
+    expect(foreign instanceof GrenacheError).toBe(true)
+    expect(isGrenacheError(foreign, 'ERR_TIMEOUT')).toBe(true)
+    expect(new GrenacheError('ERR_TIMEOUT') instanceof copy.GrenacheError).toBe(true)
+  })
+
+  it('stays false for other errors and keeps the prototype check of subclasses', async () => {
+    const { Refusal } = await import('../../runtime/service/worker-errors.js')
+    expect(new Error('x') instanceof GrenacheError).toBe(false)
+    expect(nodeError('ECONNRESET') instanceof GrenacheError).toBe(false)
+    expect((null as unknown as object) instanceof GrenacheError).toBe(false)
+    expect(new Refusal('ERR_BUSY') instanceof GrenacheError).toBe(true)
+    expect(new GrenacheError('ERR_BUSY') instanceof Refusal).toBe(false)
+    expect(Object.keys(new GrenacheError('ERR_BUSY'))).not.toContain('grenache-gen.GrenacheError')
+    expect(Object.getOwnPropertySymbols(new GrenacheError('ERR_BUSY'))).toEqual([])
+  })
+})

@@ -9,7 +9,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { ensureBuilt } from '../../helpers/built.js'
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
-const CLI = join(ROOT, 'dist/runtime/grape/cli.js')
+// The `grape` executable as package.json ships it: the bundle of runtime/grape/cli.ts.
+const CLI = join(ROOT, 'dist/bundle/grape-cli.js')
 /** Never the public network: the DHT binds loopback, ports are picked by the OS. */
 const LOOPBACK = ['--dp', '0', '--aph', '0', '--dht_host', '127.0.0.1']
 /** The documented ready line. */
@@ -94,7 +95,7 @@ async function post(url: string, op: string, data: unknown): Promise<string> {
   return response.text()
 }
 
-const ensureBuiltCli = (): void => ensureBuilt('dist/runtime/grape/cli.js')
+const ensureBuiltCli = (): void => ensureBuilt('dist/bundle/grape-cli.js')
 
 describe('grape (the built binary)', () => {
   beforeAll(ensureBuiltCli, 120_000)
