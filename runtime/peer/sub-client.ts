@@ -3,7 +3,7 @@ import { GrenacheError, toGrenacheError } from '../errors.js'
 import type { TlsOptions } from '../transport/types.js'
 import { WsSubscriber } from '../transport/ws/index.js'
 import { ZmqSubscriber } from '../transport/zmq/index.js'
-import { type CallOptions, createDeadline } from '../util/deadline.js'
+import { type CallOptions, createDeadline, sleep } from '../util/deadline.js'
 import { checkOption } from '../util/validate.js'
 import { type Discovery, type DiscoveryMode, discoveryName } from './discovery.js'
 import { MessageQueue } from './message-queue.js'
@@ -124,8 +124,8 @@ export class SubClient extends EventEmitter<SubClientEvents> implements AsyncIte
       lastError = err
     }
     this.on('sub:lookup-error', onLookupError)
+    void this.#findFirst(deadline.signal)
     try {
-      await this.#refresh()
       await connected
     } catch {
       throw (
@@ -137,21 +137,37 @@ export class SubClient extends EventEmitter<SubClientEvents> implements AsyncIte
     }
   }
 
-  /** Asks for the publishers again and follows them. */
-  async #refresh(): Promise<void> {
+  /**
+   * While starting: asks at once, and again soon after a failed or empty lookup (100 ms, doubling up
+   * to `refreshMs`), each lookup bounded by what is left of start()'s deadline, until publishers are
+   * found. A publisher announcing a moment after start() is not waited for a whole `refreshMs`, and
+   * a slow Grape does not hold start() past its deadline.
+   */
+  async #findFirst(signal: AbortSignal): Promise<void> {
+    let waitMs = 100
+    while (!signal.aborted && !this.#closing) {
+      if (await this.#refresh(signal)) return
+      await sleep(waitMs, signal).catch(() => undefined)
+      waitMs = Math.min(waitMs * 2, this.#refreshMs)
+    }
+  }
+
+  /** Asks for the publishers again and follows them; false when the lookup failed. */
+  async #refresh(signal?: AbortSignal): Promise<boolean> {
     let addresses: readonly string[]
     try {
-      addresses = await this.#options.link.lookup(this.#lookupName, { timeoutMs: this.#refreshMs })
+      addresses = await this.#options.link.lookup(this.#lookupName, { timeoutMs: this.#refreshMs, signal })
     } catch (err) {
-      if (!this.#closing) this.emit('sub:lookup-error', toGrenacheError(err))
-      return
+      // A lookup cut short by start()'s deadline is not the failure to report: the one before it is.
+      if (!this.#closing && !signal?.aborted) this.emit('sub:lookup-error', toGrenacheError(err))
+      return false
     }
-    if (this.#closing) return
+    if (this.#closing) return true
     const wanted = this.#one ? this.#chooseOne(addresses) : new Set(addresses)
     if (this.#zmq) {
       for (const address of this.#zmq.addresses) if (!wanted.has(address)) this.#zmq.disconnect(address)
       for (const address of wanted) if (!this.#zmq.addresses.includes(address)) this.#zmq.connect(address)
-      return
+      return true
     }
     for (const [address, ws] of this.#ws) {
       if (wanted.has(address)) continue
@@ -161,6 +177,7 @@ export class SubClient extends EventEmitter<SubClientEvents> implements AsyncIte
       void ws.close()
     }
     for (const address of wanted) if (!this.#ws.has(address)) this.#ws.set(address, this.#newWs(address))
+    return true
   }
 
   /** `publishers: 'one'`: stay with the current publisher while it is announced and up, else pick another. */

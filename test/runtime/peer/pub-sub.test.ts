@@ -212,6 +212,38 @@ describe('PubServer and SubClient', () => {
     await expect(client.start({ timeoutMs: 1000 })).rejects.toMatchObject({ code: 'ERR_LOOKUP_EMPTY' })
   })
 
+  it('finds a publisher announced just after start() without waiting a whole refreshMs', async () => {
+    const client = sub('announced-late', 'ws', { refreshMs: 20_000 })
+    const begin = performance.now()
+    const started = client.start({ timeoutMs: 15_000 })
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    await pub('announced-late', 'ws').start()
+    await started
+    // Asked again 100, 200, 400… ms after each empty answer, not 20 s later.
+    expect(performance.now() - begin).toBeLessThan(10_000)
+  })
+
+  it('keeps start()’s deadline when the Grape is slow to answer a lookup', async () => {
+    // A lookup that answers only at its own timeout (here refreshMs, 20 s) or when aborted.
+    const slow = {
+      startAnnouncing: async () => {},
+      stopAnnouncing: () => false,
+      lookup: (_name: string, options?: { timeoutMs?: number; signal?: AbortSignal }) =>
+        new Promise<readonly string[]>((_resolve, reject) => {
+          const timer = setTimeout(() => reject(new Error('lookup timed out')), options?.timeoutMs)
+          options?.signal?.addEventListener('abort', () => {
+            clearTimeout(timer)
+            reject(options.signal?.reason)
+          })
+        }),
+    }
+    const client = new SubClient({ link: slow, name: 'slow', transport: 'ws', refreshMs: 20_000 })
+    open.push(client)
+    const begin = performance.now()
+    await expect(client.start({ timeoutMs: 300 })).rejects.toMatchObject({ code: 'ERR_TIMEOUT' })
+    expect(performance.now() - begin).toBeLessThan(5_000)
+  })
+
   it('rejects invalid options with ERR_INVALID_OPTION', () => {
     expect(() => new PubServer({ name: '', transport: 'ws' })).toThrow(/options\.name/)
     expect(() => new PubServer({ name: 'x', transport: 'http' as never })).toThrow(/options\.transport/)
