@@ -5,19 +5,11 @@
  * `ERR_INVALID_DELTA`; a `zod` node calls its own schema. Output formatted as the repository's
  * formatter writes it.
  */
-import type { CheckField, CheckNode, SchemaSteps, StateChecks } from './check-model.js'
-import {
-  join,
-  lengthFails,
-  lengthText,
-  literal,
-  lowerFirst,
-  numberFails,
-  numberText,
-  quote,
-  truncate,
-} from './check-source.js'
+import type { CheckNode, SchemaSteps, StateChecks } from './check-model.js'
+import { lengthFails, lengthText, literal, lowerFirst, quote, truncate } from './check-source.js'
+import { type ObjectEmitter, objectCheck } from './emit-check-object.js'
 import { patchSource } from './emit-check-patch.js'
+import { type ScalarNames, scalarCheck } from './emit-check-scalar.js'
 import { stateParseTemplate } from './templates.js'
 
 type ObjectNode = CheckNode & { kind: 'object' }
@@ -71,9 +63,18 @@ export class CheckEmitter {
   #temp = 0
   /** `key` or `leaf`: the root `SchemaSteps` start from. */
   #root = 'leaf'
+  /** What the node checks of emit-check-scalar.ts and emit-check-object.ts call back. */
+  readonly #emit: ScalarNames & ObjectEmitter
 
   constructor(names: CheckNames) {
     this.#n = names
+    this.#emit = {
+      codePointLength: names.r.codePointLength,
+      isObject: names.r.isObject,
+      local: () => this.#local(),
+      set: (values) => this.#set(values),
+      node: (node, v, path, pad) => this.#node(node, v, path, pad),
+    }
   }
 
   code(): string {
@@ -140,52 +141,19 @@ export class CheckEmitter {
    */
   #node(node: CheckNode, v: string, path: string, pad: string): { lines: string[]; out: string } {
     const { r } = this.#n
-    const fail = (message: string) => `issues.push([\`${path}\`, ${quote(message)}])`
     switch (node.kind) {
       case 'zod': {
         const out = this.#local()
         const call = `${r.viaZod}(${this.#schema(node.at)}, ${v}, issues, \`${path}\`)`
         return { lines: [`${pad}const ${out} = ${call}`], out }
       }
-      case 'string': {
-        const lines = [`${pad}if (typeof ${v} !== 'string') ${fail('expected a string')}`]
-        const bad = lengthFails(node, v, `${r.codePointLength}(${v})`)
-        if (bad) lines.push(`${pad}else if (${bad}) ${fail(`must be ${lengthText(node)} characters long`)}`)
-        return { lines, out: v }
-      }
-      case 'number': {
-        const lines = [
-          `${pad}if (typeof ${v} !== 'number' || !Number.isFinite(${v})) ${fail('expected a finite number')}`,
-        ]
-        const rules = node.checks.flatMap((check) => {
-          const bad = numberFails(check, v)
-          return bad ? [`${pad}  if (${bad}) ${fail(numberText(check))}`] : []
-        })
-        // Every failing rule is named, as zod names them.
-        if (rules.length > 0) lines.push(`${pad}else {`, ...rules, `${pad}}`)
-        return { lines, out: v }
-      }
+      case 'string':
+      case 'number':
       case 'boolean':
       case 'bigint':
-        return {
-          lines: [`${pad}if (typeof ${v} !== '${node.kind}') ${fail(`expected a ${node.kind}`)}`],
-          out: v,
-        }
       case 'date':
-        return {
-          lines: [
-            `${pad}if (!(${v} instanceof Date) || Number.isNaN(${v}.getTime())) ${fail('expected a valid Date')}`,
-          ],
-          out: v,
-        }
-      case 'values': {
-        const allowed = truncate(node.values.map((x) => JSON.stringify(x)).join(', '))
-        const bad =
-          node.values.length <= 8
-            ? node.values.map((x) => `${v} !== ${literal(x)}`).join(' && ') || 'true'
-            : `!${this.#set(node.values)}.has(${v} as never)`
-        return { lines: [`${pad}if (${bad}) ${fail(`expected one of ${allowed}`)}`], out: v }
-      }
+      case 'values':
+        return scalarCheck(node, v, path, pad, this.#emit)
       case 'optional':
       case 'nullable': {
         const out = this.#local()
@@ -225,7 +193,7 @@ export class CheckEmitter {
         }
       }
       case 'object':
-        return this.#object(node, v, path, pad)
+        return objectCheck(node, v, path, pad, this.#emit)
       case 'array':
         return this.#array(node, v, path, pad)
       case 'union': {
@@ -242,68 +210,6 @@ export class CheckEmitter {
         }
       }
     }
-  }
-
-  /** An object: fields in declaration order, with zod's presence rules (see `#field`). */
-  #object(node: ObjectNode, v: string, path: string, pad: string): { lines: string[]; out: string } {
-    const { r } = this.#n
-    const out = this.#local()
-    const lines = [
-      `${pad}let ${out}: Record<string, unknown> | undefined`,
-      `${pad}if (!${r.isObject}(${v})) issues.push([\`${path}\`, 'expected an object'])`,
-      `${pad}else {`,
-      `${pad}  ${out} = {}`,
-    ]
-    for (const field of node.fields) lines.push(...this.#field(field, v, out, path, `${pad}  `))
-    if (node.strict) {
-      const known = this.#set(node.fields.map((f) => f.name))
-      const key = this.#local()
-      lines.push(
-        `${pad}  for (const ${key} in ${v}) {`,
-        `${pad}    if (!${known}.has(${key})) issues.push([\`${path}\`, \`unknown key \${JSON.stringify(${key})}\`])`,
-        `${pad}  }`,
-      )
-    }
-    lines.push(`${pad}}`)
-    return { lines, out }
-  }
-
-  /**
-   * One field, as zod's object parse treats it by the field's `optin`/`optout`: a required field
-   * must be present (`in`, as zod tests it); an optional one is copied only when present, and its
-   * issues count only then; a defaulted one is always copied.
-   */
-  #field(field: CheckField, v: string, o: string, path: string, pad: string): string[] {
-    const value = this.#local()
-    const before = this.#local()
-    const at = join(path, field.name)
-    const inner = this.#node(field.of, value, at, pad)
-    const present = `${value} !== undefined || ${quote(field.name)} in ${v}`
-    const lines = [
-      `${pad}const ${value} = ${v}.${field.name}`,
-      `${pad}const ${before} = issues.length`,
-      ...inner.lines,
-    ]
-    const set = `${o}.${field.name} = ${inner.out}`
-    if (field.optin === undefined) {
-      lines.push(
-        `${pad}if (${present}) ${set}`,
-        `${pad}else if (issues.length === ${before}) issues.push([\`${at}\`, 'is required'])`,
-      )
-    } else if (field.optout === 'optional') {
-      const p = this.#local()
-      const copy = field.optin === 'optional' ? p : `${inner.out} !== undefined || ${p}`
-      lines.push(
-        `${pad}const ${p} = ${present}`,
-        `${pad}if (issues.length > ${before} && !${p}) issues.length = ${before}`,
-        `${pad}else if (${copy}) ${set}`,
-      )
-    } else if (field.optin === 'defaulted') {
-      lines.push(`${pad}${set}`)
-    } else {
-      lines.push(`${pad}if (${inner.out} !== undefined || ${present}) ${set}`)
-    }
-    return lines
   }
 
   #array(
@@ -356,7 +262,7 @@ export class CheckEmitter {
     ]
     for (const option of node.options) {
       this.#temp = 0
-      const body = this.#object(option.of, 'v', '', '      ')
+      const body = objectCheck(option.of, 'v', '', '      ', this.#emit)
       lines.push(
         ...option.values.map((value, i) =>
           i === option.values.length - 1 ? `    case ${literal(value)}: {` : `    case ${literal(value)}:`,

@@ -1,43 +1,27 @@
 import { EventEmitter } from 'node:events'
 import { GrenacheError, toGrenacheError } from '../errors.js'
 import type { RpcServer } from '../peer/rpc-server.js'
-import { ByteReader } from '../state/byte-reader.js'
 import { ByteWriter } from '../state/byte-writer.js'
 import type { Delta, StateCodec } from '../state/types.js'
 import { Batcher } from './batcher.js'
 import { Carousel } from './carousel.js'
 import type { DatagramAddress, DatagramEndpoint } from './endpoint.js'
 import { type FeedTransport, pickPorts, type ResolvedTransport, resolveTransport } from './feed-transport.js'
-import { fragment } from './fragments.js'
 import { LeafStore } from './leaf-store.js'
-import {
-  FeedIds,
-  type FeedInfo,
-  HEADER_BYTES,
-  HEARTBEAT_CLOSING,
-  HELLO_CAROUSEL,
-  HELLO_LAYOUT,
-  HELLO_LEAVE,
-  Kind,
-  PacketHeader,
-  parseHeader,
-  readNack,
-  readSnapshotNack,
-  seal,
-  writeHeader,
-  writeHeartbeat,
-  writeInfo,
-  writeUnrecoverable,
-} from './packet.js'
+import { FeedIds, type FeedInfo, HEARTBEAT_CLOSING } from './packet.js'
 import { placePublisher } from './publisher-bind.js'
+import { PublisherControl } from './publisher-control.js'
+import { PublisherFanout } from './publisher-fanout.js'
+import { PublisherHeartbeat } from './publisher-heartbeat.js'
+import { feedInfo } from './publisher-info.js'
 import {
   type PublisherOptions,
   type ResolvedPublisherOptions,
   resolvePublisherOptions,
 } from './publisher-options.js'
 import { RepairService } from './repair.js'
-import { serveSnapshots, streamCode } from './snapshot-stream.js'
-import { type PublisherStats, publisherStats, publisherStatsChannel } from './stats.js'
+import { serveSnapshots } from './snapshot-stream.js'
+import { type PublisherStats, publisherStats } from './stats.js'
 import { Subscribers } from './subscribers.js'
 
 export type { PublisherOptions } from './publisher-options.js'
@@ -60,15 +44,17 @@ export class Publisher<K, L, P = Partial<L>> extends EventEmitter<PublisherEvent
   readonly #transportOption: FeedTransport | undefined
   readonly #store: LeafStore<K, L, P>
   readonly #stats = publisherStats()
-  readonly #header = new PacketHeader()
   readonly #subscribers: Subscribers
   readonly #batcher: Batcher<Delta<K, L, P>>
   readonly #repair: RepairService
+  readonly #controlPort: PublisherControl
+  readonly #heartbeats: PublisherHeartbeat
   #ids: FeedIds
   #control: DatagramEndpoint | undefined
+  /** Where datagrams go (after start). */
+  #fanout: PublisherFanout | undefined
   #stream: { server: RpcServer; port: number } | undefined
   #carousel: Carousel<K, L, P> | undefined
-  #heartbeatTimer: NodeJS.Timeout | undefined
   #started: Promise<DatagramAddress> | undefined
   #closing: Promise<void> | undefined
 
@@ -109,6 +95,40 @@ export class Publisher<K, L, P = Partial<L>> extends EventEmitter<PublisherEvent
         this.#sendData(datagram)
       },
     })
+    this.#controlPort = new PublisherControl(
+      {
+        layout: codec.layout,
+        maxDatagramBytes: this.#o.maxDatagramBytes,
+        ids: () => this.#ids,
+        seq: () => this.#batcher.seq,
+        info: () => this.info as FeedInfo,
+        subscribe: (flags, from) => {
+          if (this.#transport.kind === 'unicast') this.#subscribers.hello(flags, from)
+        },
+        demand: () => this.#carousel?.demand(),
+        parts: (cycle, parts) => this.#carousel?.parts(cycle, parts),
+        flush: () => this.#batcher.flush(),
+        nack: (ranges, from) => this.#repair.nack(ranges, from),
+        send: (datagram, to) => this.#control?.send(datagram, to),
+      },
+      this.#stats,
+    )
+    this.#heartbeats = new PublisherHeartbeat(
+      {
+        intervalMs: this.#o.heartbeatMs,
+        ids: () => this.#ids,
+        seq: () => this.#batcher.seq,
+        store: this.#store,
+        cycle: () => this.#carousel?.cycle ?? 0,
+        flush: () => {
+          this.#batcher.flush()
+          this.#subscribers.expire()
+        },
+        send: (datagram) => this.#sendData(datagram, false),
+        stats: () => this.stats,
+      },
+      this.#stats,
+    )
   }
 
   /** The discovery name of the feed: `<name>@<major>/feed`. */
@@ -153,18 +173,7 @@ export class Publisher<K, L, P = Partial<L>> extends EventEmitter<PublisherEvent
 
   /** Where the feed's packets go (after start): what a replica learns from INFO. */
   get info(): FeedInfo | undefined {
-    if (!this.#control) return undefined
-    return {
-      transport: this.#transport.kind,
-      group: this.#transport.data.host,
-      dataPort: this.#transport.data.port,
-      snapshotPort: this.#transport.snapshot.port,
-      heartbeatMs: this.#o.heartbeatMs,
-      maxDatagramBytes: this.#o.maxDatagramBytes,
-      ...(this.#stream && this.#o.snapshotStream
-        ? { stream: { code: streamCode(this.#o.snapshotStream), port: this.#stream.port } }
-        : {}),
-    }
+    return this.#control ? feedInfo(this.#transport, this.#o, this.#stream?.port) : undefined
   }
 
   /** The control endpoint's address (after start). */
@@ -192,7 +201,8 @@ export class Publisher<K, L, P = Partial<L>> extends EventEmitter<PublisherEvent
     await pickPorts(this.#transport)
     const control = await this.#transport.network.bind({ host, port: this.#o.port })
     this.#control = control
-    control.onMessage((bytes, from) => this.#onControl(bytes, from))
+    this.#fanout = new PublisherFanout(control, this.#transport, this.#subscribers)
+    control.onMessage((bytes, from) => this.#controlPort.receive(bytes, from))
     control.onError((error) => this.#sendError(error))
     this.#carousel = new Carousel({
       codec: this.codec,
@@ -201,7 +211,7 @@ export class Publisher<K, L, P = Partial<L>> extends EventEmitter<PublisherEvent
       maxDatagramBytes: this.#o.maxDatagramBytes,
       bytesPerSecond: this.#o.snapshotBytesPerSecond,
       seq: () => this.#batcher.seq,
-      send: (datagram) => this.#sendSnapshot(datagram),
+      send: (datagram) => this.#fanout?.snapshot(datagram),
       now: () => performance.now(),
     })
     if (this.#o.snapshotStream) {
@@ -219,8 +229,7 @@ export class Publisher<K, L, P = Partial<L>> extends EventEmitter<PublisherEvent
       const [listening] = await server.start()
       this.#stream = { server, port: listening?.port ?? 0 }
     }
-    this.#heartbeatTimer = setInterval(() => this.#heartbeat(0), this.#o.heartbeatMs)
-    this.#heartbeat(0)
+    this.#heartbeats.start()
     if (this.#o.link) {
       try {
         await this.#o.link.startAnnouncing(this.feedName, control.address.port)
@@ -322,7 +331,7 @@ export class Publisher<K, L, P = Partial<L>> extends EventEmitter<PublisherEvent
   }
 
   async #shutdown(): Promise<void> {
-    clearInterval(this.#heartbeatTimer)
+    this.#heartbeats.stop()
     this.#batcher.close()
     this.#carousel?.close()
     this.#repair.clear()
@@ -343,133 +352,22 @@ export class Publisher<K, L, P = Partial<L>> extends EventEmitter<PublisherEvent
   // ── sending ────────────────────────────────────────────────────────────────────────────────
 
   #sendData(datagram: Buffer, counted = true): void {
-    const control = this.#control
-    if (!control) return
+    const fanout = this.#fanout
+    if (!fanout) return
     if (counted) {
       this.#stats.datagrams++
       this.#stats.bytes += datagram.length
     }
-    if (this.#transport.kind === 'unicast') {
-      for (const address of this.#subscribers.all()) control.send(datagram, address)
-    } else control.send(datagram, this.#transport.data)
-  }
-
-  #sendSnapshot(datagram: Buffer): void {
-    const control = this.#control
-    if (!control) return
-    if (this.#transport.kind === 'unicast') {
-      for (const address of this.#subscribers.joining()) control.send(datagram, address)
-    } else control.send(datagram, this.#transport.snapshot)
+    fanout.data(datagram)
   }
 
   #heartbeat(flags: number): void {
-    if (!this.#control) return
-    this.#batcher.flush()
-    this.#subscribers.expire()
-    const w = new ByteWriter(Buffer.allocUnsafe(HEADER_BYTES + 32))
-    writeHeader(w, Kind.HEARTBEAT, this.#ids, this.#batcher.seq)
-    writeHeartbeat(w, {
-      timeMs: performance.timeOrigin + performance.now(),
-      digest: this.#store.digest,
-      leaves: this.#store.size,
-      cycle: this.#carousel?.cycle ?? 0,
-      flags,
-      intervalMs: this.#o.heartbeatMs,
-    })
-    seal(w.buf, 0, w.pos)
-    this.#stats.heartbeats++
-    this.#sendData(w.buf.subarray(0, w.pos), false)
-    if (flags === 0 && publisherStatsChannel.hasSubscribers) publisherStatsChannel.publish(this.stats)
+    if (this.#control) this.#heartbeats.send(flags)
   }
 
   #sendError(error: Error): void {
     this.#stats.sendErrors++
     const coded = toGrenacheError(error, `${this.codec.feed} publisher: send`)
     if (this.listenerCount('send:error') > 0) this.emit('send:error', coded)
-  }
-
-  // ── control ────────────────────────────────────────────────────────────────────────────────
-
-  #onControl(bytes: Buffer, from: DatagramAddress): void {
-    const header = this.#header
-    if (parseHeader(bytes, header) !== undefined) {
-      this.#stats.dropped++
-      return
-    }
-    // A HELLO of another layout gets INFO (and LAYOUT if asked) and nothing else: the replica (or
-    // a tool reading any feed) then says what is incompatible.
-    const foreign = !header.sameFingerprint(this.#ids)
-    if (foreign && header.kind !== Kind.HELLO) {
-      this.#stats.dropped++
-      return
-    }
-    try {
-      const r = new ByteReader(bytes, HEADER_BYTES)
-      switch (header.kind) {
-        case Kind.HELLO: {
-          const flags = r.u8()
-          this.#onHello(foreign ? flags & HELLO_LAYOUT : flags, from)
-          return
-        }
-        case Kind.NACK:
-          if (!header.sameSession(this.#ids)) break
-          this.#batcher.flush()
-          this.#repair.nack(readNack(r), from)
-          return
-        case Kind.SNAPSHOT_NACK: {
-          if (!header.sameSession(this.#ids)) break
-          const { cycle, parts } = readSnapshotNack(r)
-          this.#onSnapshotNack(cycle, parts, header.seq, from)
-          return
-        }
-      }
-      this.#stats.dropped++
-    } catch {
-      this.#stats.dropped++
-    }
-  }
-
-  #onHello(flags: number, from: DatagramAddress): void {
-    const control = this.#control
-    if (!control) return
-    if (this.#transport.kind === 'unicast') this.#subscribers.hello(flags, from)
-    if (flags & HELLO_LEAVE) return
-    const w = new ByteWriter(Buffer.allocUnsafe(HEADER_BYTES + 64 + 255))
-    writeHeader(w, Kind.INFO, this.#ids, this.#batcher.seq)
-    writeInfo(w, this.info as FeedInfo)
-    seal(w.buf, 0, w.pos)
-    control.send(w.buf.subarray(0, w.pos), from)
-    if (flags & HELLO_CAROUSEL) this.#carousel?.demand()
-    if (flags & HELLO_LAYOUT) this.#sendLayout(from)
-  }
-
-  /** The codec's layout as JSON (in fragments when large): lets a tool read the feed without its code. */
-  #sendLayout(to: DatagramAddress): void {
-    const json = Buffer.from(JSON.stringify(this.codec.layout))
-    const packet = new ByteWriter(Buffer.allocUnsafe(HEADER_BYTES + json.length))
-    writeHeader(packet, Kind.LAYOUT, this.#ids, 0)
-    json.copy(packet.buf, packet.pos)
-    packet.pos += json.length
-    seal(packet.buf, 0, packet.pos)
-    const whole = packet.buf.subarray(0, packet.pos)
-    const max = this.#o.maxDatagramBytes
-    for (const datagram of whole.length > max ? fragment(whole, this.#ids, max) : [whole]) {
-      this.#control?.send(datagram, to)
-    }
-  }
-
-  #onSnapshotNack(cycle: number, parts: number[], cut: number, from: DatagramAddress): void {
-    const control = this.#control
-    if (!control) return
-    const datagrams = this.#carousel?.parts(cycle, parts)
-    if (datagrams) {
-      for (const datagram of datagrams) control.send(datagram, from)
-      return
-    }
-    const w = new ByteWriter(Buffer.allocUnsafe(HEADER_BYTES + 32))
-    writeHeader(w, Kind.UNRECOVERABLE, this.#ids, cut)
-    writeUnrecoverable(w, { count: parts.length, what: 'snapshot', cycle, oldest: 0 })
-    seal(w.buf, 0, w.pos)
-    control.send(w.buf.subarray(0, w.pos), from)
   }
 }

@@ -1,39 +1,28 @@
 import { EventEmitter } from 'node:events'
 import { GrenacheError, toGrenacheError } from '../errors.js'
-import { ByteReader } from '../state/byte-reader.js'
+import type { ByteReader } from '../state/byte-reader.js'
 import { ByteWriter } from '../state/byte-writer.js'
 import type { Delta, StateCodec } from '../state/types.js'
-import type { TransportKind } from '../transport/types.js'
 import { type CallOptions, createDeadline, raceSignal } from '../util/deadline.js'
-import type { DatagramAddress } from './endpoint.js'
-import { FeedSockets, parseAddress } from './feed-sockets.js'
-import { FragmentAssembler } from './fragments.js'
-import { CarouselJoin } from './join.js'
+import { FeedSockets } from './feed-sockets.js'
 import { LeafStore } from './leaf-store.js'
-import { MEMORY_HOST } from './memory-network.js'
 import {
-  FeedIds,
-  type FeedInfo,
   HEADER_BYTES,
   HEARTBEAT_CLOSING,
-  HELLO_CAROUSEL,
   HELLO_LEAVE,
+  type Heartbeat,
   Kind,
-  PacketHeader,
-  parseHeader,
-  readHeartbeat,
-  readInfo,
-  readUnrecoverable,
-  SNAPSHOT_RETRANSMIT,
+  type Unrecoverable,
   writeHeader,
   writeNack,
-  writeSnapshotNack,
 } from './packet.js'
-import { replicaHost } from './replica-bind.js'
 import type { ReplicaChange, ReplicaEvents, ResyncReason } from './replica-events.js'
+import { ReplicaJoin } from './replica-join.js'
+import { ReplicaLiveness } from './replica-liveness.js'
 import { type ReplicaOptions, type ResolvedReplicaOptions, resolveReplicaOptions } from './replica-options.js'
+import { ReplicaReceiver } from './replica-receive.js'
+import { ReplicaUpstream } from './replica-upstream.js'
 import { type Encoded, Sequencer } from './sequencer.js'
-import { fetchSnapshot, STREAM_TRANSPORTS } from './snapshot-stream.js'
 import { type ReplicaStats, replicaStats, replicaStatsChannel } from './stats.js'
 
 export type { ReplicaChange, ReplicaEvents, ResyncReason } from './replica-events.js'
@@ -51,29 +40,13 @@ export class Replica<K, L, P = Partial<L>> extends EventEmitter<ReplicaEvents<K,
   readonly #o: ResolvedReplicaOptions
   readonly #store: LeafStore<K, L, P>
   readonly #stats = replicaStats()
-  readonly #header = new PacketHeader()
-  readonly #assembler: FragmentAssembler
   readonly #sockets: FeedSockets
   readonly #sequencer: Sequencer<Delta<K, L, P>>
-  /** Where the delta being applied was decoded from (reused: no object per delta). */
-  readonly #encoded: Encoded = { bytes: new Uint8Array(0), start: 0, end: 0 }
+  readonly #receiver: ReplicaReceiver<K, L, P>
+  readonly #joiner: ReplicaJoin<K, L, P>
+  readonly #liveness: ReplicaLiveness
+  readonly #upstream: ReplicaUpstream
   #status: Status = 'idle'
-  #publisher: DatagramAddress | undefined
-  #session: { session0: number; session1: number; hex: string } | undefined
-  /** The fingerprint to compare packets with, and the session followed (zero before one is known). */
-  #ids: FeedIds
-  readonly #carousel: CarouselJoin<K, L, P>
-  #joinStartedMs = 0
-  /** Whether a carousel part came since the last tick (then no new HELLO is needed to keep it turning). */
-  #partsSinceTick = false
-  #joinAttempt = 0
-  #streaming = false
-  #lastHeardMs = 0
-  #heartbeatMs = 100
-  #tickTimer: NodeJS.Timeout | undefined
-  #closedSession = false
-  #rediscoverAtMs = 0
-  #switching = false
   #started: Promise<void> | undefined
   #closing: Promise<void> | undefined
   readonly #synced: { promise: Promise<void>; resolve: () => void; reject: (e: unknown) => void }
@@ -82,35 +55,66 @@ export class Replica<K, L, P = Partial<L>> extends EventEmitter<ReplicaEvents<K,
     super()
     this.codec = codec
     this.#o = resolveReplicaOptions(options)
-    this.#ids = new FeedIds(Buffer.alloc(8), codec.fingerprint)
     this.#store = new LeafStore(codec, new ByteWriter(codec.maxKeyBytes + codec.maxLeafBytes + 16))
-    this.#assembler = new FragmentAssembler({ maxBytes: Math.max(codec.maxDeltaBytes + 64, 1 << 20) })
-    this.#sockets = new FeedSockets(this.#o.network, (bytes, from) => this.#onDatagram(bytes, from))
-    this.#carousel = new CarouselJoin<K, L, P>(codec as StateCodec<K, L, unknown>, {
-      install: (cut, store, leaves, digest) => this.#installCut(cut, store, leaves, digest),
-      store: () => this.#freshStore(),
-      nack: (cut, cycle, parts) => {
-        if (!this.#publisher) return
-        const w = new ByteWriter(Buffer.allocUnsafe(HEADER_BYTES + 8 + parts.length * 4))
-        writeHeader(w, Kind.SNAPSHOT_NACK, this.#ids, cut)
-        writeSnapshotNack(w, cycle, parts)
-        this.#sockets.send(w, this.#publisher)
+    this.#sockets = new FeedSockets(this.#o.network, (bytes, from) => {
+      if (this.#status !== 'closed') this.#receiver.datagram(bytes, from)
+    })
+    this.#liveness = new ReplicaLiveness(this.#o.deadAfterHeartbeats)
+    this.#upstream = new ReplicaUpstream(
+      {
+        feedName: this.feedName,
+        fingerprint: codec.fingerprint,
+        publisher: this.#o.publisher,
+        link: this.#o.link,
+        host: this.#o.host,
       },
+      this.#sockets,
+      this.#liveness,
+      this.#stats,
+      {
+        stale: () => this.#status === 'stale',
+        closed: () => this.#status === 'closed',
+        restarted: () => this.#resync('restart'),
+      },
+    )
+    this.#joiner = new ReplicaJoin(codec, this.#o.join, this.#stats, {
+      install: (cut, store) => this.#install(cut, store),
+      rejected: (cut) => this.#resynced('snapshot', cut),
+      joining: () => this.#status === 'joining',
+      ids: () => this.#upstream.ids,
+      hello: (flags) => this.#upstream.hello(flags),
+      send: (w) => this.#upstream.send(w),
+      snapshots: (on) => this.#sockets.snapshots(on),
     })
     this.#sequencer = new Sequencer(
       {
         apply: (seq, delta, encoded) => this.#apply(seq, delta, encoded),
         nack: (ranges) => {
           const w = new ByteWriter(Buffer.allocUnsafe(HEADER_BYTES + 2 + ranges.length * 12))
-          writeHeader(w, Kind.NACK, this.#ids, 0)
+          writeHeader(w, Kind.NACK, this.#upstream.ids, 0)
           writeNack(w, ranges)
-          if (this.#publisher) this.#sockets.send(w, this.#publisher)
+          this.#upstream.send(w)
         },
         giveUp: (reason) => this.#resync(reason),
       },
       this.#o,
       this.#stats,
     )
+    this.#receiver = new ReplicaReceiver(codec, this.#sequencer, this.#stats, {
+      ids: () => this.#upstream.ids,
+      session: () => this.#upstream.session,
+      info: (header, info, from) => this.#upstream.info(header, info, from),
+      adopt: (header, from) => {
+        if (!this.#liveness.mayAdopt(header)) return false
+        this.#upstream.adopt(header, from)
+        this.#resync('restart')
+        return true
+      },
+      heard: () => this.#heard(),
+      heartbeat: (heartbeat, last) => this.#onHeartbeat(heartbeat, last),
+      snapshot: (r, cut, retransmit, bytes) => this.#onSnapshot(r, cut, retransmit, bytes),
+      unrecoverable: (lost, seq) => this.#onUnrecoverable(lost, seq),
+    })
     let resolve!: () => void
     let reject!: (e: unknown) => void
     const promise = new Promise<void>((res, rej) => {
@@ -157,7 +161,7 @@ export class Replica<K, L, P = Partial<L>> extends EventEmitter<ReplicaEvents<K,
 
   /** The publisher session followed (hex), once known. */
   get session(): string | undefined {
-    return this.#session?.hex
+    return this.#upstream.session?.hex
   }
 
   get stats(): ReplicaStats {
@@ -204,7 +208,7 @@ export class Replica<K, L, P = Partial<L>> extends EventEmitter<ReplicaEvents<K,
 
   async #close(): Promise<void> {
     await this.#started?.catch(() => undefined)
-    if (this.#sockets.info?.transport === 'unicast') this.#hello(HELLO_LEAVE)
+    if (this.#sockets.info?.transport === 'unicast') this.#upstream.hello(HELLO_LEAVE)
     this.#synced.reject(new GrenacheError('ERR_CLOSED', 'the replica closed before it was in sync'))
     await this.#shutdown()
     this.#status = 'closed'
@@ -212,10 +216,9 @@ export class Replica<K, L, P = Partial<L>> extends EventEmitter<ReplicaEvents<K,
   }
 
   async #shutdown(): Promise<void> {
-    clearInterval(this.#tickTimer)
-    this.#tickTimer = undefined
+    this.#liveness.stop()
     this.#sequencer.close()
-    this.#assembler.clear()
+    this.#receiver.clear()
     await this.#sockets.close()
   }
 
@@ -224,26 +227,9 @@ export class Replica<K, L, P = Partial<L>> extends EventEmitter<ReplicaEvents<K,
   async #start(options: CallOptions | undefined): Promise<void> {
     const deadline = createDeadline(options, 10_000, `${this.codec.feed} replica: start()`)
     try {
-      const candidates = this.#o.publisher
-        ? [this.#o.publisher]
-        : await (this.#o.link as NonNullable<ResolvedReplicaOptions['link']>).lookup(this.feedName, {
-            signal: deadline.signal,
-          })
-      await this.#sockets.openControl(this.#o.host ?? (await replicaHost(candidates)))
-      const { header, info, from } = await this.#sockets.askInfo(candidates, this.#ids, deadline.signal)
-      const fingerprint = header.fingerprintHex()
-      if (fingerprint !== this.codec.fingerprint) {
-        throw new GrenacheError(
-          'ERR_FEED_INCOMPATIBLE',
-          `${this.feedName} at ${from.host}:${from.port} publishes fingerprint ${fingerprint}, this replica reads ${this.codec.fingerprint}: the state layouts differ`,
-        )
-      }
-      this.#heartbeatMs = info.heartbeatMs
-      await this.#sockets.subscribe(info)
-      this.#adopt(header, from)
-      this.#lastHeardMs = performance.now()
+      await this.#upstream.find(deadline.signal)
       this.#join()
-      this.#tickTimer = setInterval(() => this.#tick(), this.#heartbeatMs)
+      this.#liveness.start(() => this.#tick())
     } catch (err) {
       throw deadline.signal.aborted
         ? deadline.reason()
@@ -253,255 +239,63 @@ export class Replica<K, L, P = Partial<L>> extends EventEmitter<ReplicaEvents<K,
     }
   }
 
-  #adopt(header: PacketHeader, from: DatagramAddress): void {
-    const bytes = header.sessionBytes()
-    this.#session = { session0: header.session0, session1: header.session1, hex: bytes.toString('hex') }
-    this.#ids = new FeedIds(bytes, this.codec.fingerprint)
-    this.#publisher = { ...from }
-    this.#closedSession = false
-  }
-
-  #onInfoPacket(bytes: Buffer, from: DatagramAddress): void {
-    let info: FeedInfo
-    try {
-      info = readInfo(new ByteReader(bytes, HEADER_BYTES))
-    } catch {
-      this.#stats.malformed++
-      return
-    }
-    if (this.#sockets.offerInfo(this.#header, info, from)) return
-    // After start: an answer to a rediscovery. A new session of our state is a restarted publisher.
-    const header = this.#header
-    if (!header.sameFingerprint(this.#ids)) {
-      this.#stats.foreign++
-      return
-    }
-    if (this.#status !== 'stale' || (this.#session && header.sameSession(this.#session))) return
-    const copy = new PacketHeader()
-    Object.assign(copy, header)
-    void this.#switchTo(copy, info, from)
-  }
-
-  /** Follows a restarted publisher: new ports or group if it has them, then a fresh join. */
-  async #switchTo(header: PacketHeader, info: FeedInfo, from: DatagramAddress): Promise<void> {
-    if (this.#switching) return
-    this.#switching = true
-    try {
-      this.#heartbeatMs = info.heartbeatMs
-      await this.#sockets.subscribe(info)
-      if (this.#status === 'closed') return
-      this.#adopt(header, from)
-      this.#lastHeardMs = performance.now()
-      this.#resync('restart')
-    } catch {
-      // The next rediscovery tries again.
-    } finally {
-      this.#switching = false
-    }
-  }
-
-  /** While stale, looks the feed up again and says HELLO: a restarted publisher answers INFO. */
-  #rediscover(): void {
-    const now = performance.now()
-    if (now < this.#rediscoverAtMs) return
-    this.#rediscoverAtMs = now + Math.max(250, this.#heartbeatMs * 2)
-    const hello = (candidates: readonly string[]) => {
-      for (const candidate of candidates) this.#sockets.hello(parseAddress(candidate), 0, this.#ids)
-    }
-    if (this.#o.publisher) hello([this.#o.publisher])
-    else {
-      this.#o.link?.invalidate?.(this.feedName)
-      this.#o.link?.lookup(this.feedName, { timeoutMs: 2000 }).then(hello, () => undefined)
-    }
-  }
-
-  /** A packet of another session: a restart when ours closed or went quiet. */
-  #mayAdopt(header: PacketHeader): boolean {
-    if (header.kind !== Kind.DATA && header.kind !== Kind.HEARTBEAT) return false
-    const silentMs = performance.now() - this.#lastHeardMs
-    return this.#closedSession || silentMs > this.#heartbeatMs * this.#o.deadAfterHeartbeats
-  }
-
   // ── joining ────────────────────────────────────────────────────────────────────────────────
 
   #join(): void {
     this.#status = 'joining'
     this.#sequencer.reset()
-    this.#carousel.reset()
-    this.#joinStartedMs = performance.now()
-    this.#joinAttempt++
-    const stream = this.#sockets.info?.stream
-    const transport = stream ? STREAM_TRANSPORTS[stream.code] : undefined
-    if (stream && transport && this.#o.join === 'auto' && this.#publisher) {
-      this.#joinByStream(transport, stream.port, this.#publisher)
-      return
-    }
-    this.#joinByCarousel()
-  }
-
-  #joinByCarousel(): void {
-    this.#streaming = false
-    this.#sockets.snapshots(true)
-    this.#hello(HELLO_CAROUSEL)
-  }
-
-  /** Fetches the whole state in one request; falls back to the carousel when that fails. */
-  #joinByStream(transport: TransportKind, port: number, publisher: DatagramAddress): void {
-    const attempt = this.#joinAttempt
-    this.#streaming = true
-    // On a memory network the stream is still TCP, on the publisher's host (127.0.0.1 by default).
-    const host = publisher.host === MEMORY_HOST ? '127.0.0.1' : publisher.host
-    const into = this.#freshStore()
-    fetchSnapshot({
-      codec: this.codec,
-      transport,
-      address: `${host}:${port}`,
-      session: this.#session?.hex ?? '',
-      timeoutMs: 10_000,
-      into,
-    }).then(
-      ({ seq, leaves, digest, bytes }) => {
-        if (attempt !== this.#joinAttempt || this.#status !== 'joining') return
-        this.#streaming = false
-        this.#stats.snapshotBytes += bytes
-        this.#installCut(seq, into, leaves, digest)
-      },
-      () => {
-        if (attempt === this.#joinAttempt && this.#status === 'joining') this.#joinByCarousel()
-      },
-    )
+    this.#joiner.begin(this.#sockets.info, this.#upstream.address, this.#upstream.session?.hex ?? '')
   }
 
   #resync(reason: ResyncReason): void {
-    this.#stats.resyncs++
-    if (this.listenerCount('resync') > 0) this.emit('resync', { reason, seq: this.seq })
+    this.#resynced(reason, this.seq)
     this.#join()
   }
 
-  /** Installs a complete cut into a fresh store (its count and digest checked), then goes live. */
-  /** An empty store to fill a snapshot cut into. */
-  #freshStore(): LeafStore<K, L, P> {
-    return new LeafStore(this.codec, new ByteWriter(this.codec.maxKeyBytes + this.codec.maxLeafBytes + 16))
+  /** Counts a resync and tells the listeners. */
+  #resynced(reason: ResyncReason, seq: number): void {
+    this.#stats.resyncs++
+    if (this.listenerCount('resync') > 0) this.emit('resync', { reason, seq })
   }
 
-  /**
-   * Installs a complete cut, filled into `fresh` as it came, once its leaf count and digest are
-   * those the publisher announced: the stores trade contents (no copy).
-   */
-  #installCut(cut: number, fresh: LeafStore<K, L, P>, leaves: number, digest: number): void {
-    if (fresh.size !== leaves || fresh.digest !== digest >>> 0) {
-      this.#stats.resyncs++
-      if (this.listenerCount('resync') > 0) this.emit('resync', { reason: 'snapshot', seq: cut })
-      this.#joinByCarousel()
-      return
-    }
+  /** Installs a checked cut (the stores trade contents, no copy), then goes live. */
+  #install(cut: number, fresh: LeafStore<K, L, P>): void {
     this.#store.swap(fresh)
     this.#status = 'live'
     this.#sockets.snapshots(false)
-    this.#hello(0)
+    this.#upstream.hello(0)
     // `synced` (at the cut) comes before the `change`s of the deltas buffered past it.
     this.#sequencer.begin(cut)
-    const joinMs = performance.now() - this.#joinStartedMs
-    this.emit('synced', { seq: cut, leaves: this.#store.size, session: this.#session?.hex ?? '', joinMs })
+    const joinMs = this.#joiner.elapsedMs
+    this.emit('synced', {
+      seq: cut,
+      leaves: this.#store.size,
+      session: this.#upstream.session?.hex ?? '',
+      joinMs,
+    })
     this.#synced.resolve()
     this.#sequencer.settle()
   }
 
   // ── receiving ──────────────────────────────────────────────────────────────────────────────
 
-  #onDatagram(bytes: Buffer, from: DatagramAddress): void {
-    if (this.#status === 'closed') return
-    const header = this.#header
-    if (parseHeader(bytes, header) !== undefined) {
-      this.#stats.malformed++
-      return
-    }
-    if (header.kind === Kind.INFO) {
-      this.#onInfoPacket(bytes, from)
-      return
-    }
-    if (!header.sameFingerprint(this.#ids)) {
-      this.#stats.foreign++
-      return
-    }
-    if (!this.#session || !header.sameSession(this.#session)) {
-      if (!this.#session || !this.#mayAdopt(header)) {
-        this.#stats.stray++
-        return
-      }
-      this.#adopt(header, from)
-      this.#resync('restart')
-    }
-    this.#stats.packets++
-    this.#lastHeardMs = performance.now()
+  /** A packet of the session followed came. */
+  #heard(): void {
+    this.#liveness.heard()
     if (this.#status === 'stale') {
       this.#status = this.#sequencer.live ? 'live' : 'joining'
       this.emit('live')
     }
-    try {
-      this.#dispatch(header.kind, header.seq, bytes, HEADER_BYTES, bytes.length)
-    } catch (err) {
-      if (!(err instanceof GrenacheError)) throw err
-      this.#stats.malformed++
-    }
   }
 
-  #dispatch(kind: number, seq: number, bytes: Buffer, start: number, end: number): void {
-    const r = new ByteReader(bytes, start, end)
-    switch (kind) {
-      case Kind.DATA:
-        this.#onData(r, seq)
-        return
-      case Kind.HEARTBEAT:
-        this.#onHeartbeat(r, seq)
-        return
-      case Kind.SNAPSHOT: {
-        if (this.#status !== 'joining') return
-        this.#partsSinceTick = true
-        this.#stats.snapshotBytes += end - start
-        this.#carousel.part(r, seq, ((bytes[start + 8] as number) & SNAPSHOT_RETRANSMIT) !== 0)
-        return
-      }
-      case Kind.UNRECOVERABLE: {
-        const lost = readUnrecoverable(r)
-        if (lost.what === 'snapshot') {
-          this.#carousel.lost(lost.cycle)
-        } else if (this.#status === 'live' && seq >= this.#sequencer.next) this.#resync('unrecoverable')
-        return
-      }
-      case Kind.FRAGMENT: {
-        const whole = this.#assembler.add(bytes, seq, performance.now())
-        if (whole) this.#dispatch(whole.kind, whole.seq, whole.body, 0, whole.body.length)
-        return
-      }
-      default:
-        this.#stats.malformed++
-    }
+  #onSnapshot(r: ByteReader, cut: number, retransmit: boolean, bytes: number): void {
+    if (this.#status === 'joining') this.#joiner.part(r, cut, retransmit, bytes)
   }
 
-  #onData(r: ByteReader, first: number): void {
-    const count = r.u8() + r.u8() * 256
-    const flags = r.u8()
-    r.u8()
-    if (count === 0 || first < 1) r.fail('a DATA packet without deltas')
-    if (flags & 1) this.#stats.retransmits++
-    const last = first + count - 1
-    const sequencer = this.#sequencer
-    sequencer.saw(last)
-    if (sequencer.applied(last)) {
-      this.#stats.duplicates += count
-      return
-    }
-    const encoded = this.#encoded
-    encoded.bytes = r.buf
-    for (let i = 0; i < count; i++) {
-      encoded.start = r.pos + 1
-      const delta = this.codec.decodeDelta(r)
-      encoded.end = r.pos
-      if (!sequencer.offer(first + i, delta, encoded)) return
-    }
-    if (r.remaining !== 0) r.fail(`${r.remaining} bytes after the last delta`)
-    sequencer.settle()
+  #onUnrecoverable(lost: Unrecoverable, seq: number): void {
+    if (lost.what === 'snapshot') {
+      this.#joiner.lost(lost.cycle)
+    } else if (this.#status === 'live' && seq >= this.#sequencer.next) this.#resync('unrecoverable')
   }
 
   #apply(seq: number, delta: Delta<K, L, P>, encoded?: Encoded): void {
@@ -528,15 +322,14 @@ export class Replica<K, L, P = Partial<L>> extends EventEmitter<ReplicaEvents<K,
     }
   }
 
-  #onHeartbeat(r: ByteReader, last: number): void {
-    const heartbeat = readHeartbeat(r)
+  #onHeartbeat(heartbeat: Heartbeat, last: number): void {
     if (heartbeat.flags & HEARTBEAT_CLOSING) {
-      this.#closedSession = true
+      this.#liveness.closing()
       this.#markStale(0)
     }
     this.#sequencer.saw(last)
     if (this.#status === 'joining') {
-      this.#carousel.heartbeat(heartbeat.cycle)
+      this.#joiner.heartbeat(heartbeat.cycle)
       return
     }
     if (this.#status !== 'live') return
@@ -552,16 +345,11 @@ export class Replica<K, L, P = Partial<L>> extends EventEmitter<ReplicaEvents<K,
   // ── timers ─────────────────────────────────────────────────────────────────────────────────
 
   #tick(): void {
-    const silentMs = performance.now() - this.#lastHeardMs
-    if (this.#status !== 'stale' && silentMs > this.#heartbeatMs * this.#o.deadAfterHeartbeats) {
-      this.#markStale(silentMs)
-    }
-    if (this.#status === 'stale') this.#rediscover()
-    if (this.#status === 'joining' && !this.#streaming) {
-      if (!this.#partsSinceTick) this.#hello(HELLO_CAROUSEL)
-      this.#partsSinceTick = false
-      this.#carousel.tick()
-    } else if (this.#sockets.info?.transport === 'unicast') this.#hello(0)
+    const silentMs = this.#liveness.silentMs
+    if (this.#status !== 'stale' && this.#liveness.dead(silentMs)) this.#markStale(silentMs)
+    if (this.#status === 'stale') this.#upstream.rediscover()
+    if (this.#status === 'joining' && !this.#joiner.streaming) this.#joiner.tick()
+    else if (this.#sockets.info?.transport === 'unicast') this.#upstream.hello(0)
     if (replicaStatsChannel.hasSubscribers) replicaStatsChannel.publish(this.stats)
   }
 
@@ -569,9 +357,5 @@ export class Replica<K, L, P = Partial<L>> extends EventEmitter<ReplicaEvents<K,
     if (this.#status === 'stale' || this.#status === 'closed') return
     this.#status = 'stale'
     if (this.listenerCount('stale') > 0) this.emit('stale', { silentMs })
-  }
-
-  #hello(flags: number): void {
-    if (this.#publisher) this.#sockets.hello(this.#publisher, flags, this.#ids)
   }
 }
