@@ -1,6 +1,6 @@
 import type { ByteReader } from '../state/byte-reader.js'
 import type { StateCodec } from '../state/types.js'
-import type { LeafStore } from './leaf-store.js'
+import type { SnapshotTarget } from './leaf-store.js'
 import { readSnapshotPartHeader, SNAPSHOT_LAST } from './packet.js'
 import { decodeHashedSnapshot } from './snapshot-entries.js'
 
@@ -9,21 +9,18 @@ import { decodeHashedSnapshot } from './snapshot-entries.js'
  * at the same seq), filled into a fresh store as they come (so completing the cut costs nothing
  * more), which parts are missing, and when it is complete.
  */
-export class SnapshotCollector<K, L, P> {
+export class SnapshotCollector<K, L, S extends SnapshotTarget<K, L>> {
   readonly cycle: number
   readonly cut: number
   readonly leaves: number
   readonly digest: number
   /** The leaves of the parts received so far. */
-  readonly store: LeafStore<K, L, P>
+  readonly store: S
   readonly #parts = new Set<number>()
   #last: number | undefined
   #max = -1
 
-  constructor(
-    header: { cycle: number; cut: number; leaves: number; digest: number },
-    store: LeafStore<K, L, P>,
-  ) {
+  constructor(header: { cycle: number; cut: number; leaves: number; digest: number }, store: S) {
     this.cycle = header.cycle
     this.cut = header.cut
     this.leaves = header.leaves
@@ -80,11 +77,11 @@ export class SnapshotCollector<K, L, P> {
   }
 }
 
-export interface CarouselJoinHooks<K, L, P> {
+export interface CarouselJoinHooks<K, L, S extends SnapshotTarget<K, L>> {
   /** A whole cut is here, in `store`: install it. */
-  install(cut: number, store: LeafStore<K, L, P>, leaves: number, digest: number): void
+  install(cut: number, store: S, leaves: number, digest: number): void
   /** A fresh store to fill a cut into. */
-  store(): LeafStore<K, L, P>
+  store(): S
   /** Ask the publisher for these parts of `cycle`. */
   nack(cut: number, cycle: number, parts: number[]): void
 }
@@ -94,14 +91,14 @@ export interface CarouselJoinHooks<K, L, P> {
  * the parts missed before are NACKed), asks again for what is missing on every tick and when a
  * heartbeat says the cycle moved on, and hands the complete cut over.
  */
-export class CarouselJoin<K, L, P> {
+export class CarouselJoin<K, L, S extends SnapshotTarget<K, L>> {
   readonly #codec: StateCodec<K, L, unknown>
-  readonly #hooks: CarouselJoinHooks<K, L, P>
-  #collector: SnapshotCollector<K, L, P> | undefined
+  readonly #hooks: CarouselJoinHooks<K, L, S>
+  #collector: SnapshotCollector<K, L, S> | undefined
   /** Parts asked for since the last tick: a part's arrival does not ask for them again. */
   readonly #asked = new Set<number>()
 
-  constructor(codec: StateCodec<K, L, unknown>, hooks: CarouselJoinHooks<K, L, P>) {
+  constructor(codec: StateCodec<K, L, unknown>, hooks: CarouselJoinHooks<K, L, S>) {
     this.#codec = codec
     this.#hooks = hooks
   }

@@ -3,6 +3,14 @@ import type { ByteWriter } from '../state/byte-writer.js'
 import type { Delta, StateCodec } from '../state/types.js'
 import { LeavesView, type Slot } from './leaves-view.js'
 
+/** Where a snapshot's entries are filled in as they come (a store of the replica, or a fresh one). */
+export interface SnapshotTarget<K, L> {
+  /** Adds one entry, `hash` its key and leaf's FNV-1a; false when `key` was there already. */
+  fill(key: K, leaf: L, hash: number): boolean
+  readonly size: number
+  readonly digest: number
+}
+
 /**
  * The leaves of a state and an incremental digest of them: the sum (mod 2^32) of an FNV-1a hash
  * of each leaf's encoded key and leaf. Publisher and replica keep one each; equal digests and leaf
@@ -12,7 +20,7 @@ import { LeavesView, type Slot } from './leaves-view.js'
  * One map holds, per key, a slot with the leaf and its hash: a delta to a key there costs one map
  * lookup (the slot is updated in place), a new key one more (a write), a deleted one a delete.
  */
-export class LeafStore<K, L, P> {
+export class LeafStore<K, L, P> implements SnapshotTarget<K, L> {
   #slots = new Map<K, Slot<L>>()
   /** The leaves, read-only; the same object for the store's whole life, even across `swap()`. */
   readonly leaves: ReadonlyMap<K, L> = new LeavesView(() => this.#slots)

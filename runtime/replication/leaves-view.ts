@@ -60,3 +60,49 @@ function mapIterator<T, U>(source: Iterator<T>, f: (item: T) => U): MapIterator<
     return undefined
   })()
 }
+
+/**
+ * A read-only `Map` view of whichever map of leaves a `ReplicaStore` holds now (it stays valid when
+ * the store swaps in a snapshot).
+ */
+export class MapView<K, L> implements ReadonlyMap<K, L> {
+  readonly #current: () => Map<K, L>
+
+  constructor(current: () => Map<K, L>) {
+    this.#current = current
+  }
+
+  get size(): number {
+    return this.#current().size
+  }
+
+  get(key: K): L | undefined {
+    return this.#current().get(key)
+  }
+
+  has(key: K): boolean {
+    return this.#current().has(key)
+  }
+
+  forEach(callback: (value: L, key: K, map: ReadonlyMap<K, L>) => void, thisArg?: unknown): void {
+    this.#current().forEach((leaf, key) => {
+      callback.call(thisArg, leaf, key, this)
+    })
+  }
+
+  entries(): MapIterator<[K, L]> {
+    return this.#current().entries()
+  }
+
+  keys(): MapIterator<K> {
+    return this.#current().keys()
+  }
+
+  values(): MapIterator<L> {
+    return this.#current().values()
+  }
+
+  [Symbol.iterator](): MapIterator<[K, L]> {
+    return this.entries()
+  }
+}

@@ -4,7 +4,6 @@ import type { StateCodec } from '../state/types.js'
 import type { TransportKind } from '../transport/types.js'
 import type { DatagramAddress } from './endpoint.js'
 import { CarouselJoin } from './join.js'
-import { LeafStore } from './leaf-store.js'
 import { MEMORY_HOST } from './memory-network.js'
 import {
   type FeedIds,
@@ -15,12 +14,13 @@ import {
   writeHeader,
   writeSnapshotNack,
 } from './packet.js'
+import { ReplicaStore } from './replica-store.js'
 import { fetchSnapshot, STREAM_TRANSPORTS } from './snapshot-stream.js'
 import type { ReplicaStats } from './stats.js'
 
 export interface ReplicaJoinHooks<K, L, P> {
   /** A whole cut, its leaf count and digest those the publisher announced, is in `store`: install it. */
-  install(cut: number, store: LeafStore<K, L, P>): void
+  install(cut: number, store: ReplicaStore<K, L, P>): void
   /** A cut whose leaf count or digest is not the one announced (the join goes on from the carousel). */
   rejected(cut: number): void
   /** Whether the replica is still joining (a stream fetch that ends after it stopped is ignored). */
@@ -45,7 +45,7 @@ export class ReplicaJoin<K, L, P> {
   readonly #mode: 'auto' | 'carousel'
   readonly #stats: ReplicaStats
   readonly #hooks: ReplicaJoinHooks<K, L, P>
-  readonly #carousel: CarouselJoin<K, L, P>
+  readonly #carousel: CarouselJoin<K, L, ReplicaStore<K, L, P>>
   #startedMs = 0
   /** Whether a carousel part came since the last tick (then no new HELLO is needed to keep it turning). */
   #partsSinceTick = false
@@ -62,7 +62,7 @@ export class ReplicaJoin<K, L, P> {
     this.#mode = mode
     this.#stats = stats
     this.#hooks = hooks
-    this.#carousel = new CarouselJoin<K, L, P>(codec as StateCodec<K, L, unknown>, {
+    this.#carousel = new CarouselJoin<K, L, ReplicaStore<K, L, P>>(codec as StateCodec<K, L, unknown>, {
       install: (cut, store, leaves, digest) => this.#installCut(cut, store, leaves, digest),
       store: () => this.#freshStore(),
       nack: (cut, cycle, parts) => {
@@ -156,15 +156,18 @@ export class ReplicaJoin<K, L, P> {
   }
 
   /** An empty store to fill a snapshot cut into. */
-  #freshStore(): LeafStore<K, L, P> {
-    return new LeafStore(this.#codec, new ByteWriter(this.#codec.maxKeyBytes + this.#codec.maxLeafBytes + 16))
+  #freshStore(): ReplicaStore<K, L, P> {
+    return new ReplicaStore(
+      this.#codec,
+      new ByteWriter(this.#codec.maxKeyBytes + this.#codec.maxLeafBytes + 16),
+    )
   }
 
   /**
    * Hands over a complete cut, filled into `fresh` as it came, once its leaf count and digest are
    * those the publisher announced.
    */
-  #installCut(cut: number, fresh: LeafStore<K, L, P>, leaves: number, digest: number): void {
+  #installCut(cut: number, fresh: ReplicaStore<K, L, P>, leaves: number, digest: number): void {
     if (fresh.size !== leaves || fresh.digest !== digest >>> 0) {
       this.#hooks.rejected(cut)
       this.#byCarousel()

@@ -5,7 +5,6 @@ import { ByteWriter } from '../state/byte-writer.js'
 import type { Delta, StateCodec } from '../state/types.js'
 import { type CallOptions, createDeadline, raceSignal } from '../util/deadline.js'
 import { FeedSockets } from './feed-sockets.js'
-import { LeafStore } from './leaf-store.js'
 import {
   HEADER_BYTES,
   HEARTBEAT_CLOSING,
@@ -21,6 +20,7 @@ import { ReplicaJoin } from './replica-join.js'
 import { ReplicaLiveness } from './replica-liveness.js'
 import { type ReplicaOptions, type ResolvedReplicaOptions, resolveReplicaOptions } from './replica-options.js'
 import { ReplicaReceiver } from './replica-receive.js'
+import { ReplicaStore } from './replica-store.js'
 import { ReplicaUpstream } from './replica-upstream.js'
 import { type Encoded, Sequencer } from './sequencer.js'
 import { type ReplicaStats, replicaStats, replicaStatsChannel } from './stats.js'
@@ -38,7 +38,7 @@ type Status = ReplicaStats['status']
 export class Replica<K, L, P = Partial<L>> extends EventEmitter<ReplicaEvents<K, L, P>> {
   readonly codec: StateCodec<K, L, P>
   readonly #o: ResolvedReplicaOptions
-  readonly #store: LeafStore<K, L, P>
+  readonly #store: ReplicaStore<K, L, P>
   readonly #stats = replicaStats()
   readonly #sockets: FeedSockets
   readonly #sequencer: Sequencer<Delta<K, L, P>>
@@ -55,7 +55,7 @@ export class Replica<K, L, P = Partial<L>> extends EventEmitter<ReplicaEvents<K,
     super()
     this.codec = codec
     this.#o = resolveReplicaOptions(options)
-    this.#store = new LeafStore(codec, new ByteWriter(codec.maxKeyBytes + codec.maxLeafBytes + 16))
+    this.#store = new ReplicaStore(codec, new ByteWriter(codec.maxKeyBytes + codec.maxLeafBytes + 16))
     this.#sockets = new FeedSockets(this.#o.network, (bytes, from) => {
       if (this.#status !== 'closed') this.#receiver.datagram(bytes, from)
     })
@@ -259,7 +259,7 @@ export class Replica<K, L, P = Partial<L>> extends EventEmitter<ReplicaEvents<K,
   }
 
   /** Installs a checked cut (the stores trade contents, no copy), then goes live. */
-  #install(cut: number, fresh: LeafStore<K, L, P>): void {
+  #install(cut: number, fresh: ReplicaStore<K, L, P>): void {
     this.#store.swap(fresh)
     this.#status = 'live'
     this.#sockets.snapshots(false)

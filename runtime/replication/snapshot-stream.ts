@@ -13,7 +13,7 @@ import { ByteReader } from '../state/byte-reader.js'
 import { ByteWriter } from '../state/byte-writer.js'
 import type { StateCodec } from '../state/types.js'
 import type { TransportKind } from '../transport/types.js'
-import type { LeafStore } from './leaf-store.js'
+import type { SnapshotTarget } from './leaf-store.js'
 import { decodeHashedSnapshot } from './snapshot-entries.js'
 
 /** Transports a snapshot stream can use, with their codes in INFO. */
@@ -85,7 +85,7 @@ export async function fetchSnapshot<K, L, P>(options: {
   session: string
   timeoutMs: number
   /** Where the leaves go (each with its hash). */
-  into: LeafStore<K, L, P>
+  into: SnapshotTarget<K, L>
 }): Promise<{ seq: number; leaves: number; digest: number; bytes: number }> {
   const discovery: Discovery = {
     lookup: async () => [options.address],

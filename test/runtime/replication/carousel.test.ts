@@ -60,7 +60,7 @@ function carousel(source: Book, bytesPerSecond: number) {
 /** The cut the datagrams carry, collected as a joining replica would. */
 function collect(datagrams: readonly Buffer[]): { cut: number; store: Book; leaves: number; digest: number } {
   let got: { cut: number; store: Book; leaves: number; digest: number } | undefined
-  const join = new CarouselJoin<string, OrderBookLeaf, Partial<OrderBookLeaf>>(OrderBookCodec, {
+  const join = new CarouselJoin<string, OrderBookLeaf, Book>(OrderBookCodec, {
     install: (cut, filled, leaves, digest) => {
       got = { cut, store: filled, leaves, digest }
     },

@@ -49,7 +49,7 @@ describe('CarouselJoin', () => {
     expect(parts.length).toBeGreaterThan(10)
     const nacks: number[][] = []
     const installed: { cut: number; store: Book; leaves: number; digest: number }[] = []
-    const join = new CarouselJoin<string, OrderBookLeaf, Partial<OrderBookLeaf>>(OrderBookCodec, {
+    const join = new CarouselJoin<string, OrderBookLeaf, Book>(OrderBookCodec, {
       install: (cut, filled, leaves, digest) => installed.push({ cut, store: filled, leaves, digest }),
       store: () => store(),
       nack: (_cut, _cycle, missing) => nacks.push(missing),
@@ -88,7 +88,7 @@ describe('CarouselJoin', () => {
     const backward = await cycle(store(300, true))
     const run = (datagrams: Buffer[]) => {
       const installed: unknown[] = []
-      const join = new CarouselJoin<string, OrderBookLeaf, Partial<OrderBookLeaf>>(OrderBookCodec, {
+      const join = new CarouselJoin<string, OrderBookLeaf, Book>(OrderBookCodec, {
         install: (...args) => installed.push(args),
         store: () => store(),
         nack: () => undefined,
