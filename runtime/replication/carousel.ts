@@ -12,6 +12,7 @@ import {
   writeHeader,
   writeSnapshotPartHeader,
 } from './packet.js'
+import type { StoreCut } from './store-cut.js'
 
 /** At most this many bytes of parts in one turn of the event loop (at least 4 datagrams). */
 const SLICE_BYTES = 64 * 1024
@@ -36,20 +37,19 @@ export interface CarouselOptions<K, L, P> {
 }
 
 /**
- * The snapshot carousel: while replicas are joining, cuts the state at a seq N (`LeafStore.cut()`:
- * the keys and leaves at N copied into two arrays, so deltas during the cycle cost the carousel
- * nothing) and sends it in SNAPSHOT parts at a bounded rate. The parts of the current and the
- * previous cycle are kept for SNAPSHOT_NACKs.
+ * The snapshot carousel: while replicas are joining, cuts the state at a seq N (`LeafStore.openCut()`:
+ * copy on write, so the first part goes out at once and deltas during the cycle change nothing of
+ * it) and sends it in SNAPSHOT parts at a bounded rate. The parts of the current and the previous
+ * cycle are kept for SNAPSHOT_NACKs.
  */
 export class Carousel<K, L, P> {
   readonly #o: CarouselOptions<K, L, P>
   /** The current cycle (0: none running). */
   cycle = 0
   #nextCycle = 1
-  /** The cut: keys and their leaves at `#cut`, in the same order. */
-  #keys: K[] = []
-  #leaves: L[] = []
-  #index = 0
+  /** The cut being sent (the leaves at seq `#cut`), and an entry read from it that did not fit its part. */
+  #reading: StoreCut<K, L> | undefined
+  #held: [K, L] | undefined
   #part = 0
   #cut = 0
   #digest = 0
@@ -112,8 +112,7 @@ export class Carousel<K, L, P> {
     this.#immediate = undefined
     this.cycle = 0
     this.#parts.clear()
-    this.#keys = []
-    this.#leaves = []
+    this.#closeCut()
   }
 
   close(): void {
@@ -124,13 +123,11 @@ export class Carousel<K, L, P> {
   #start(): void {
     this.cycle = this.#nextCycle
     this.#nextCycle = this.#nextCycle >= 0xffffffff ? 1 : this.#nextCycle + 1
-    const cut = this.#o.store.cut()
-    this.#keys = cut.keys
-    this.#leaves = cut.leaves
-    this.#index = 0
+    this.#closeCut()
+    this.#reading = this.#o.store.openCut()
     this.#part = 0
     this.#cut = this.#o.seq()
-    this.#digest = this.#o.store.digest
+    this.#digest = this.#reading.digest
     // A cycle starts with at most one slice of credit, however long the carousel was idle.
     const now = this.#o.now()
     this.#allowance = Math.min(this.#slice(), this.#allowance + this.#earned(now))
@@ -166,7 +163,7 @@ export class Carousel<K, L, P> {
       const bytes = this.#sendPart()
       budget -= bytes
       this.#allowance -= bytes
-      if (this.#index >= this.#keys.length && this.#part > 0) this.#endCycle()
+      if (this.#reading?.done === true && this.#held === undefined && this.#part > 0) this.#endCycle()
     }
     if (this.cycle === 0 || this.#timer || this.#immediate) return
     if (this.#allowance > 0) {
@@ -185,11 +182,16 @@ export class Carousel<K, L, P> {
 
   #endCycle(): void {
     this.lastCycleMs = this.#o.now() - this.#cycleStartMs
-    this.#keys = []
-    this.#leaves = []
+    this.#closeCut()
     this.#wanted--
     if (this.#wanted > 0) this.#start()
     else this.cycle = 0
+  }
+
+  #closeCut(): void {
+    if (this.#reading) this.#o.store.closeCut(this.#reading)
+    this.#reading = undefined
+    this.#held = undefined
   }
 
   /** Builds and sends the next part; returns its bytes. */
@@ -201,33 +203,36 @@ export class Carousel<K, L, P> {
     )
     writeHeader(w, Kind.SNAPSHOT, ids, this.#cut)
     const flagsAt = SNAPSHOT_FLAGS_OFFSET
+    const reading = this.#reading as StoreCut<K, L>
     writeSnapshotPartHeader(w, {
       cycle: this.cycle,
       part: this.#part,
       flags: 0,
-      leaves: this.#keys.length,
+      leaves: reading.size,
       digest: this.#digest,
     })
     w.uvarint(this.#cut)
     const countAt = w.pos
     w.u32(0)
     let count = 0
-    const keys = this.#keys
-    const leaves = this.#leaves
-    while (this.#index < keys.length) {
+    for (let entry = this.#held ?? reading.next(); entry !== undefined; entry = reading.next()) {
       const start = w.pos
-      codec.encodeKey(keys[this.#index] as K, w)
-      codec.encodeLeaf(leaves[this.#index] as L, w)
+      codec.encodeKey(entry[0], w)
+      codec.encodeLeaf(entry[1], w)
       if (w.pos > maxDatagramBytes && count > 0) {
+        // The next part starts with it.
         w.pos = start
+        this.#held = entry
         break
       }
-      this.#index++
+      this.#held = undefined
       count++
       if (w.pos >= maxDatagramBytes) break
     }
     w.u32(count, countAt)
-    if (this.#index >= this.#keys.length) w.buf[flagsAt] = SNAPSHOT_LAST
+    // A full part may have been the last: look one entry ahead.
+    if (this.#held === undefined) this.#held = reading.next()
+    if (this.#held === undefined) w.buf[flagsAt] = SNAPSHOT_LAST
     seal(w.buf, 0, w.pos)
     const packet = w.buf.subarray(0, w.pos)
     const datagrams = packet.length > maxDatagramBytes ? fragment(packet, ids, maxDatagramBytes) : [packet]

@@ -2,6 +2,7 @@ import { patchLeaf } from '../state/apply.js'
 import type { ByteWriter } from '../state/byte-writer.js'
 import type { Delta, StateCodec } from '../state/types.js'
 import { LeavesView, type Slot } from './leaves-view.js'
+import { StoreCut } from './store-cut.js'
 
 /** Where a snapshot's entries are filled in as they come (a store of the replica, or a fresh one). */
 export interface SnapshotTarget<K, L> {
@@ -27,6 +28,8 @@ export class LeafStore<K, L, P> implements SnapshotTarget<K, L> {
   readonly #codec: StateCodec<K, L, P>
   readonly #scratch: ByteWriter
   #digest = 0
+  /** The carousel's open cut, told before every change. */
+  #cut: StoreCut<K, L> | undefined
 
   constructor(codec: StateCodec<K, L, P>, scratch: ByteWriter) {
     this.#codec = codec
@@ -57,6 +60,7 @@ export class LeafStore<K, L, P> implements SnapshotTarget<K, L> {
       case 'patch': {
         const slot = this.#slots.get(delta.key)
         if (slot === undefined) return undefined
+        this.#cut?.beforeChange(delta.key, slot)
         const before = slot.leaf
         const leaf = patchLeaf(before, delta.fields)
         const hash = this.#encodedHash(delta.key, leaf)
@@ -68,6 +72,7 @@ export class LeafStore<K, L, P> implements SnapshotTarget<K, L> {
       case 'delete': {
         const slot = this.#slots.get(delta.key)
         if (slot === undefined) return undefined
+        this.#cut?.beforeChange(delta.key, slot)
         this.#slots.delete(delta.key)
         this.#digest = (this.#digest - slot.hash) | 0
         return slot.leaf
@@ -89,8 +94,9 @@ export class LeafStore<K, L, P> implements SnapshotTarget<K, L> {
    * with a key twice is broken, and its count and digest will not match).
    */
   fill(key: K, leaf: L, hash: number): boolean {
+    if (this.#cut) this.#cut.beforeChange(key, this.#slots.get(key))
     const size = this.#slots.size
-    this.#slots.set(key, { leaf, hash })
+    this.#slots.set(key, { leaf, hash, cut: 0 })
     this.#digest = (this.#digest + hash) | 0
     return this.#slots.size !== size
   }
@@ -105,19 +111,17 @@ export class LeafStore<K, L, P> implements SnapshotTarget<K, L> {
   }
 
   /**
-   * The keys and leaves now, in two arrays in the same order: a consistent cut that later deltas do
-   * not change (they replace leaves, never mutate them). O(n): 5-6 ms per 100k leaves here.
+   * A consistent cut of the leaves now, read entry by entry while deltas go on (see `StoreCut`);
+   * one at a time: opening one closes the last.
    */
-  cut(): { keys: K[]; leaves: L[] } {
-    // One forEach into arrays of the final size: about 30% faster than spreading keys and values.
-    const keys = new Array<K>(this.#slots.size)
-    const leaves = new Array<L>(this.#slots.size)
-    let i = 0
-    this.#slots.forEach((slot, key) => {
-      keys[i] = key
-      leaves[i++] = slot.leaf
-    })
-    return { keys, leaves }
+  openCut(): StoreCut<K, L> {
+    this.#cut = new StoreCut(this.#slots, this.digest)
+    return this.#cut
+  }
+
+  /** Stops telling `cut` about changes (its cycle ended). */
+  closeCut(cut: StoreCut<K, L>): void {
+    if (this.#cut === cut) this.#cut = undefined
   }
 
   /**
@@ -125,6 +129,9 @@ export class LeafStore<K, L, P> implements SnapshotTarget<K, L> {
    * stays this store's view, now of the new contents.
    */
   swap(other: LeafStore<K, L, P>): void {
+    // A cut reads the map it was opened on: it has no leaves of the one swapped in.
+    this.#cut = undefined
+    other.#cut = undefined
     const slots = this.#slots
     const digest = this.#digest
     this.#slots = other.#slots
@@ -134,6 +141,7 @@ export class LeafStore<K, L, P> implements SnapshotTarget<K, L> {
   }
 
   clear(): void {
+    this.#cut?.beforeClear(this.#slots)
     this.#slots.clear()
     this.#digest = 0
   }
@@ -141,8 +149,9 @@ export class LeafStore<K, L, P> implements SnapshotTarget<K, L> {
   /** Puts `leaf` (its hash `hash`) at `key`; returns the leaf it replaced. */
   #set(key: K, leaf: L, hash: number): L | undefined {
     const slot = this.#slots.get(key)
+    this.#cut?.beforeChange(key, slot)
     if (slot === undefined) {
-      this.#slots.set(key, { leaf, hash })
+      this.#slots.set(key, { leaf, hash, cut: 0 })
       this.#digest = (this.#digest + hash) | 0
       return undefined
     }

@@ -2,6 +2,8 @@
 export interface Slot<L> {
   leaf: L
   hash: number
+  /** The last carousel cut that sent this key (its number; 0: none): a mark, not a set of keys. */
+  cut: number
 }
 
 /**

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import type { OrderBookDelta, OrderBookLeaf } from '../../../generated/index.js'
 import { fnv1a, LeafStore } from '../../../runtime/replication/leaf-store.js'
+import { Prng } from '../../../runtime/replication/prng.js'
+import type { StoreCut } from '../../../runtime/replication/store-cut.js'
 import { ByteWriter } from '../../../runtime/state/byte-writer.js'
 import { OrderBookCodec, orderBookWorkload } from '../../helpers/replication.js'
 
@@ -85,15 +87,56 @@ describe('LeafStore', () => {
     })
   })
 
-  describe('cut()', () => {
-    it('gives the keys and leaves now, in the same order, unchanged by later deltas', () => {
-      const { built, next } = scenario()
+  describe('openCut()', () => {
+    /** Reads the whole cut, `between` run before each read; every entry once. */
+    function readAll(cut: StoreCut<string, OrderBookLeaf>, between: () => void): Map<string, OrderBookLeaf> {
+      const got = new Map<string, OrderBookLeaf>()
+      for (let entry = cut.next(); entry !== undefined; entry = cut.next()) {
+        expect(got.has(entry[0]), `${entry[0]} read twice`).toBe(false)
+        got.set(entry[0], entry[1])
+        between()
+      }
+      expect(cut.done).toBe(true)
+      return got
+    }
+
+    it('reads the leaves at the cut, whatever deltas (clears included) run between the reads', () => {
+      for (const seed of [1, 2, 3, 4, 5, 6]) {
+        const { built } = scenario()
+        const next = orderBookWorkload(100 + seed, 500, true)
+        const prng = new Prng(200 + seed)
+        const before = new Map(built.leaves)
+        const digest = built.digest
+        const cut = built.openCut()
+        expect([cut.size, cut.digest]).toEqual([before.size, digest])
+        // 0 to 3 deltas between two reads, more while reading than the cut holds.
+        const got = readAll(cut, () => {
+          for (let i = prng.int(4); i > 0; i--) built.apply(next())
+        })
+        expect(got).toEqual(before)
+        built.closeCut(cut)
+      }
+    })
+
+    it('reads a cut of an empty store, and of a store cleared right after', () => {
+      const empty = store()
+      expect(readAll(empty.openCut(), () => {})).toEqual(new Map())
+      const { built } = scenario()
       const before = new Map(built.leaves)
-      const cut = built.cut()
-      for (let i = 0; i < 2000; i++) built.apply(next())
+      const cut = built.openCut()
       built.apply({ op: 'clear' })
-      expect(cut.keys).toEqual([...before.keys()])
-      expect(cut.leaves).toEqual([...before.values()])
+      built.apply({ op: 'upsert', key: 'new', leaf: { side: 'bid', price: 1, size: 1 } })
+      expect(readAll(cut, () => {})).toEqual(before)
+    })
+
+    it('is told nothing more once closed or replaced by a new one', () => {
+      const { built, next } = scenario()
+      const first = built.openCut()
+      const second = built.openCut()
+      const before = new Map(built.leaves)
+      built.closeCut(first)
+      for (let i = 0; i < 500; i++) built.apply(next())
+      expect(readAll(second, () => {})).toEqual(before)
     })
   })
 
