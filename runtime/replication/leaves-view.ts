@@ -64,14 +64,16 @@ function mapIterator<T, U>(source: Iterator<T>, f: (item: T) => U): MapIterator<
 }
 
 /**
- * A read-only `Map` view of whichever map of leaves a `ReplicaStore` holds now (it stays valid when
- * the store swaps in a snapshot).
+ * A read-only `Map` view of whichever map a `ReplicaStore` holds now (it stays valid when the store
+ * swaps in a snapshot), its values read through `leafOf`.
  */
-export class MapView<K, L> implements ReadonlyMap<K, L> {
-  readonly #current: () => Map<K, L>
+export class MapView<K, V, L> implements ReadonlyMap<K, L> {
+  readonly #current: () => Map<K, V>
+  readonly #leafOf: (value: V) => L
 
-  constructor(current: () => Map<K, L>) {
+  constructor(current: () => Map<K, V>, leafOf: (value: V) => L) {
     this.#current = current
+    this.#leafOf = leafOf
   }
 
   get size(): number {
@@ -79,7 +81,8 @@ export class MapView<K, L> implements ReadonlyMap<K, L> {
   }
 
   get(key: K): L | undefined {
-    return this.#current().get(key)
+    const value = this.#current().get(key)
+    return value === undefined ? undefined : this.#leafOf(value)
   }
 
   has(key: K): boolean {
@@ -87,13 +90,13 @@ export class MapView<K, L> implements ReadonlyMap<K, L> {
   }
 
   forEach(callback: (value: L, key: K, map: ReadonlyMap<K, L>) => void, thisArg?: unknown): void {
-    this.#current().forEach((leaf, key) => {
-      callback.call(thisArg, leaf, key, this)
+    this.#current().forEach((value, key) => {
+      callback.call(thisArg, this.#leafOf(value), key, this)
     })
   }
 
   entries(): MapIterator<[K, L]> {
-    return this.#current().entries()
+    return mapIterator(this.#current().entries(), (entry) => [entry[0], this.#leafOf(entry[1])])
   }
 
   keys(): MapIterator<K> {
@@ -101,7 +104,7 @@ export class MapView<K, L> implements ReadonlyMap<K, L> {
   }
 
   values(): MapIterator<L> {
-    return this.#current().values()
+    return mapIterator(this.#current().values(), this.#leafOf)
   }
 
   [Symbol.iterator](): MapIterator<[K, L]> {

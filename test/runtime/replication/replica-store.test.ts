@@ -36,6 +36,28 @@ describe('ReplicaStore', () => {
     }
   })
 
+  it('keeps the digest of a LeafStore when deltas follow a filled snapshot (each key encoded once)', () => {
+    for (const seed of [4, 5]) {
+      const next = orderBookWorkload(seed, 300, true)
+      const reference = leafStore()
+      for (let i = 0; i < 1000; i++) reference.apply(next())
+      const replica = replicaStore()
+      for (const [key, leaf] of reference.leaves) {
+        const w = new ByteWriter(256)
+        OrderBookCodec.encodeKey(key, w)
+        OrderBookCodec.encodeLeaf(leaf, w)
+        replica.fill(key, leaf, fnv1a(w.buf, w.pos))
+      }
+      for (let i = 0; i < 3000; i++) {
+        const delta = next()
+        const bytes = i % 3 === 0 ? encoded(delta) : undefined
+        expect(replica.apply(delta, bytes)).toEqual(reference.apply(delta, bytes))
+        expect(replica.digest).toBe(reference.digest)
+      }
+      expect(new Map(replica.leaves)).toEqual(new Map(reference.leaves))
+    }
+  })
+
   it('fills a snapshot to the digest of the leaves, refuses a key twice, and swaps in O(1)', () => {
     const next = orderBookWorkload(7, 200)
     const built = leafStore()
