@@ -39,7 +39,7 @@ export interface ServiceContext {
 
 /** The optional part of the `{ action, args, ctx }` payload a `ServiceClient` sends. */
 export interface WireContext {
-  /** The caller's remaining budget when it sent the call, in ms. */
+  /** The caller's remaining budget when this attempt was sent, in ms. */
   timeoutMs?: number
   metadata?: Record<string, string>
 }

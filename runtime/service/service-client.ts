@@ -145,8 +145,15 @@ export class ServiceClient<S extends ServiceDefinition = ServiceDefinition> {
   #payload(request: ClientCallRequest, timeoutMs: number): unknown {
     if (this.#bare) return request.input
     const { metadata } = request
-    const ctx: WireContext =
-      metadata === EMPTY || Object.keys(metadata).length === 0 ? { timeoutMs } : { timeoutMs, metadata }
+    const deadline = Date.now() + timeoutMs
+    // A getter, read when the envelope is encoded: each attempt tells the worker what is left of the
+    // budget after the lookup and any earlier attempt, not the whole of it.
+    const ctx: WireContext = {
+      get timeoutMs() {
+        return Math.max(0, deadline - Date.now())
+      },
+    }
+    if (metadata !== EMPTY && Object.keys(metadata).length > 0) ctx.metadata = metadata
     return { action: request.method, args: [request.input], ctx }
   }
 

@@ -82,8 +82,12 @@ describe('the ctx of { action, args, ctx } against the reference peers', () => {
       expect(seen[0]).toMatchObject({
         action: 'echo',
         args: [{ text: 'hi' }],
-        ctx: { timeoutMs: 5000, metadata: { traceparent: expect.any(String) } },
+        ctx: { timeoutMs: expect.any(Number), metadata: { traceparent: expect.any(String) } },
       })
+      // What was left of the 5000 ms budget when the call was sent (after its lookup).
+      const { timeoutMs } = (seen[0] as { ctx: { timeoutMs: number } }).ctx
+      expect(timeoutMs).toBeGreaterThan(4000)
+      expect(timeoutMs).toBeLessThanOrEqual(5000)
     })
 
     it(`the reference ${transport} client calls our ServiceServer: no ctx, masked errors, refusals`, async () => {

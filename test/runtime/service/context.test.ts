@@ -49,6 +49,23 @@ describe('ServiceContext', () => {
     expect(context).toMatchObject({ service: 'shop', method: 'slow' })
   })
 
+  it('tells the worker the budget left when the call is sent, after a slow lookup', async () => {
+    /** A discovery whose lookups take 300 ms, as a cold lookup through a busy Grape may. */
+    class SlowDiscovery extends StaticDiscovery {
+      override async lookup(name: string): Promise<readonly string[]> {
+        await new Promise((resolve) => setTimeout(resolve, 300))
+        return super.lookup(name)
+      }
+    }
+    const { contexts, slow } = capturing()
+    const link = await startShop({ slow }, {}, new SlowDiscovery())
+    const before = Date.now()
+    await shopClient(link).call('slow', { ms: 0 }, { timeoutMs: 5000 })
+    // Not 5000 ms from when the worker got it: the caller gives up 5000 ms after it called.
+    expect(contexts[0]?.deadline).toBeLessThanOrEqual(before + 5000 + 20)
+    expect(contexts[0]?.deadline).toBeGreaterThanOrEqual(before + 5000 - 50)
+  })
+
   it("aborts the handler's signal when the caller's deadline passes", async () => {
     const { aborted, slow } = capturing()
     const link = await startShop({ slow })
