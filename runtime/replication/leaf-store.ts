@@ -1,7 +1,7 @@
 import { patchLeaf } from '../state/apply.js'
 import type { ByteWriter } from '../state/byte-writer.js'
 import type { Delta, StateCodec } from '../state/types.js'
-import { LeavesView, type Slot } from './leaves-view.js'
+import { MapView, type Slot } from './leaves-view.js'
 import { StoreCut } from './store-cut.js'
 
 /** Where a snapshot's entries are filled in as they come (a store of the replica, or a fresh one). */
@@ -24,7 +24,7 @@ export interface SnapshotTarget<K, L> {
 export class LeafStore<K, L, P> implements SnapshotTarget<K, L> {
   #slots = new Map<K, Slot<L>>()
   /** The leaves, read-only; the same object for the store's whole life, even across `swap()`. */
-  readonly leaves: ReadonlyMap<K, L> = new LeavesView(() => this.#slots)
+  readonly leaves: ReadonlyMap<K, L> = new MapView(() => this.#slots, slotLeaf)
   readonly #codec: StateCodec<K, L, P>
   readonly #scratch: ByteWriter
   #digest = 0
@@ -54,7 +54,7 @@ export class LeafStore<K, L, P> implements SnapshotTarget<K, L> {
       case 'upsert': {
         const hash = encoded
           ? fnv1a(encoded.bytes, encoded.end, encoded.start)
-          : this.#encodedHash(delta.key, delta.leaf)
+          : this.#hash(delta.key, delta.leaf)
         return this.#set(delta.key, delta.leaf, hash)
       }
       case 'patch': {
@@ -63,7 +63,7 @@ export class LeafStore<K, L, P> implements SnapshotTarget<K, L> {
         this.#cut?.beforeChange(delta.key, slot)
         const before = slot.leaf
         const leaf = patchLeaf(before, delta.fields)
-        const hash = this.#encodedHash(delta.key, leaf)
+        const hash = this.#hash(delta.key, leaf)
         this.#digest = (this.#digest - slot.hash + hash) | 0
         slot.leaf = leaf
         slot.hash = hash
@@ -85,7 +85,7 @@ export class LeafStore<K, L, P> implements SnapshotTarget<K, L> {
 
   /** Sets a leaf as it is (a snapshot entry); `hash`, when known, is its key and leaf's FNV-1a. */
   set(key: K, leaf: L, hash?: number): void {
-    this.#set(key, leaf, hash ?? this.#encodedHash(key, leaf))
+    this.#set(key, leaf, hash ?? this.#hash(key, leaf))
   }
 
   /**
@@ -162,13 +162,21 @@ export class LeafStore<K, L, P> implements SnapshotTarget<K, L> {
     return before
   }
 
-  #encodedHash(key: K, leaf: L): number {
-    const w = this.#scratch
-    w.reset()
-    this.#codec.encodeKey(key, w)
-    this.#codec.encodeLeaf(leaf, w)
-    return fnv1a(w.buf, w.pos)
+  #hash(key: K, leaf: L): number {
+    return entryHash(this.#codec, this.#scratch, key, leaf)
   }
+}
+
+function slotLeaf<L>(slot: Slot<L>): L {
+  return slot.leaf
+}
+
+/** The FNV-1a of `key` and `leaf` as `codec` encodes them (into `scratch`): what a digest sums. */
+export function entryHash<K, L, P>(codec: StateCodec<K, L, P>, scratch: ByteWriter, key: K, leaf: L): number {
+  scratch.reset()
+  codec.encodeKey(key, scratch)
+  codec.encodeLeaf(leaf, scratch)
+  return fnv1a(scratch.buf, scratch.pos)
 }
 
 /** 32-bit FNV-1a of bytes `start` to `end`. */

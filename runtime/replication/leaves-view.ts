@@ -7,52 +7,6 @@ export interface Slot<L> {
 }
 
 /**
- * A read-only `Map` view of the leaves of whichever slot map a store holds now (it stays valid
- * when the store swaps in a snapshot). Iterating yields fresh `[key, leaf]` pairs, as a `Map` does.
- */
-export class LeavesView<K, L> implements ReadonlyMap<K, L> {
-  readonly #current: () => Map<K, Slot<L>>
-
-  constructor(current: () => Map<K, Slot<L>>) {
-    this.#current = current
-  }
-
-  get size(): number {
-    return this.#current().size
-  }
-
-  get(key: K): L | undefined {
-    return this.#current().get(key)?.leaf
-  }
-
-  has(key: K): boolean {
-    return this.#current().has(key)
-  }
-
-  forEach(callback: (value: L, key: K, map: ReadonlyMap<K, L>) => void, thisArg?: unknown): void {
-    this.#current().forEach((slot, key) => {
-      callback.call(thisArg, slot.leaf, key, this)
-    })
-  }
-
-  entries(): MapIterator<[K, L]> {
-    return mapIterator(this.#current().entries(), (entry) => [entry[0], entry[1].leaf])
-  }
-
-  keys(): MapIterator<K> {
-    return this.#current().keys()
-  }
-
-  values(): MapIterator<L> {
-    return mapIterator(this.#current().values(), (slot) => slot.leaf)
-  }
-
-  [Symbol.iterator](): MapIterator<[K, L]> {
-    return this.entries()
-  }
-}
-
-/**
  * `f` of each item of `source`, as a generator: like a Map's iterators it inherits
  * `Iterator.prototype` (its helpers where the runtime has them).
  */
@@ -64,8 +18,9 @@ function mapIterator<T, U>(source: Iterator<T>, f: (item: T) => U): MapIterator<
 }
 
 /**
- * A read-only `Map` view of whichever map a `ReplicaStore` holds now (it stays valid when the store
- * swaps in a snapshot), its values read through `leafOf`.
+ * A read-only `Map` view of the leaves of whichever map a store holds now (it stays valid when the
+ * store swaps in a snapshot), each value read through `leafOf`. Iterating yields fresh
+ * `[key, leaf]` pairs, as a `Map` does.
  */
 export class MapView<K, V, L> implements ReadonlyMap<K, L> {
   readonly #current: () => Map<K, V>

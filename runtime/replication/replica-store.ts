@@ -1,7 +1,7 @@
 import { patchLeaf } from '../state/apply.js'
 import type { ByteWriter } from '../state/byte-writer.js'
 import type { Delta, StateCodec } from '../state/types.js'
-import { fnv1a, type SnapshotTarget } from './leaf-store.js'
+import { entryHash, fnv1a, type SnapshotTarget } from './leaf-store.js'
 import { MapView } from './leaves-view.js'
 
 /** A leaf a delta set, with the FNV-1a of its key and leaf (what the digest sums). */
@@ -59,7 +59,7 @@ export class ReplicaStore<K, L, P> implements SnapshotTarget<K, L> {
       case 'upsert': {
         const hash = encoded
           ? fnv1a(encoded.bytes, encoded.end, encoded.start)
-          : this.#encodedHash(delta.key, delta.leaf)
+          : this.#hash(delta.key, delta.leaf)
         return this.#put(delta.key, delta.leaf, hash)
       }
       case 'patch': {
@@ -67,7 +67,7 @@ export class ReplicaStore<K, L, P> implements SnapshotTarget<K, L> {
         if (entry === undefined) return undefined
         const before = leafOf(entry)
         const leaf = patchLeaf(before, delta.fields)
-        this.#put(delta.key, leaf, this.#encodedHash(delta.key, leaf))
+        this.#put(delta.key, leaf, this.#hash(delta.key, leaf))
         return before
       }
       case 'delete': {
@@ -133,19 +133,15 @@ export class ReplicaStore<K, L, P> implements SnapshotTarget<K, L> {
       this.#digest = (this.#digest + hash) | 0
       return undefined
     }
-    this.#digest = (this.#digest - this.#encodedHash(key, entry) + hash) | 0
+    this.#digest = (this.#digest - this.#hash(key, entry) + hash) | 0
     return entry
   }
 
   #hashOf(key: K, entry: Entry<L>): number {
-    return entry instanceof Held ? entry.hash : this.#encodedHash(key, entry)
+    return entry instanceof Held ? entry.hash : this.#hash(key, entry)
   }
 
-  #encodedHash(key: K, leaf: L): number {
-    const w = this.#scratch
-    w.reset()
-    this.#codec.encodeKey(key, w)
-    this.#codec.encodeLeaf(leaf, w)
-    return fnv1a(w.buf, w.pos)
+  #hash(key: K, leaf: L): number {
+    return entryHash(this.#codec, this.#scratch, key, leaf)
   }
 }

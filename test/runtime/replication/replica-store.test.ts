@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { OrderBookDelta, OrderBookLeaf } from '../../../generated/index.js'
-import { fnv1a, LeafStore } from '../../../runtime/replication/leaf-store.js'
+import { entryHash, LeafStore } from '../../../runtime/replication/leaf-store.js'
 import { ReplicaStore } from '../../../runtime/replication/replica-store.js'
 import { ByteWriter } from '../../../runtime/state/byte-writer.js'
 import { OrderBookCodec, orderBookWorkload } from '../../helpers/replication.js'
@@ -9,6 +9,9 @@ type Patch = Partial<OrderBookLeaf>
 const scratch = () => new ByteWriter(OrderBookCodec.maxKeyBytes + OrderBookCodec.maxLeafBytes + 16)
 const replicaStore = () => new ReplicaStore<string, OrderBookLeaf, Patch>(OrderBookCodec, scratch())
 const leafStore = () => new LeafStore<string, OrderBookLeaf, Patch>(OrderBookCodec, scratch())
+
+/** The FNV-1a of a key and leaf's encoding: what a snapshot entry hands to `fill`. */
+const hashOf = (key: string, leaf: OrderBookLeaf) => entryHash(OrderBookCodec, scratch(), key, leaf)
 
 /** The encoding of a delta's key and leaf (what a DATA packet carries after the op byte). */
 function encoded(delta: OrderBookDelta): { bytes: Uint8Array; start: number; end: number } | undefined {
@@ -42,12 +45,7 @@ describe('ReplicaStore', () => {
       const reference = leafStore()
       for (let i = 0; i < 1000; i++) reference.apply(next())
       const replica = replicaStore()
-      for (const [key, leaf] of reference.leaves) {
-        const w = new ByteWriter(256)
-        OrderBookCodec.encodeKey(key, w)
-        OrderBookCodec.encodeLeaf(leaf, w)
-        replica.fill(key, leaf, fnv1a(w.buf, w.pos))
-      }
+      for (const [key, leaf] of reference.leaves) replica.fill(key, leaf, hashOf(key, leaf))
       for (let i = 0; i < 3000; i++) {
         const delta = next()
         const bytes = i % 3 === 0 ? encoded(delta) : undefined
@@ -63,12 +61,7 @@ describe('ReplicaStore', () => {
     const built = leafStore()
     for (let i = 0; i < 2000; i++) built.apply(next())
     const fresh = replicaStore()
-    for (const [key, leaf] of built.leaves) {
-      const w = new ByteWriter(256)
-      OrderBookCodec.encodeKey(key, w)
-      OrderBookCodec.encodeLeaf(leaf, w)
-      expect(fresh.fill(key, leaf, fnv1a(w.buf, w.pos))).toBe(true)
-    }
+    for (const [key, leaf] of built.leaves) expect(fresh.fill(key, leaf, hashOf(key, leaf))).toBe(true)
     expect([fresh.size, fresh.digest]).toEqual([built.size, built.digest])
     const [firstKey, firstLeaf] = [...built.leaves][0] as [string, OrderBookLeaf]
     expect(fresh.fill(firstKey, firstLeaf, 0)).toBe(false)
