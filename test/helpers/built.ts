@@ -45,9 +45,8 @@ export function ensureBuilt(binary: string): void {
     }
     try {
       if (fresh(binary)) return
-      const tsc = join(ROOT, 'node_modules/typescript/bin/tsc')
-      execFileSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'pipe' })
-      execFileSync(process.execPath, [join(ROOT, 'scripts/bundle-grape.mjs')], { cwd: ROOT, stdio: 'pipe' })
+      // package.json's build, whatever its steps are (tsc, then the Grape bundle).
+      execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'pipe' })
     } catch (err) {
       const { stdout = '', stderr = '' } = err as { stdout?: Buffer | string; stderr?: Buffer | string }
       throw new Error(`npm run build failed:\n${stdout}${stderr}`, { cause: err })
