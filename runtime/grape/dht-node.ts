@@ -10,6 +10,7 @@ import DHT, {
   type DhtPutOptions,
 } from 'bittorrent-dht'
 import { GrenacheError } from '../errors.js'
+import { ipLookup } from '../util/ip-lookup.js'
 import { DhtGuard, type DhtGuardStats } from './dht-guard.js'
 import {
   bootstrapCount,
@@ -71,7 +72,7 @@ export class DhtNode {
     this.#options = options
     this.#table = table
     const verify = options.verify
-    const socket = createSocket('udp4')
+    const socket = createSocket({ type: 'udp4', lookup: ipLookup })
     const dhtOptions: DhtSocketOptions = {
       // Always an explicit list: k-rpc falls back to the public BitTorrent routers on a falsy one.
       bootstrap: [...options.bootstrap],

@@ -179,12 +179,16 @@ export function entryHash<K, L, P>(codec: StateCodec<K, L, P>, scratch: ByteWrit
   return fnv1a(scratch.buf, scratch.pos)
 }
 
-/** 32-bit FNV-1a of bytes `start` to `end`. */
+/**
+ * 32-bit FNV-1a of bytes `start` to `end`, as a signed int32: a small integer to V8, where an
+ * unsigned value past 2^31 is a boxed number; every hash held per leaf would be one more object
+ * for the young generation to copy. Sums of these wrap the same either way (`| 0`).
+ */
 export function fnv1a(bytes: Uint8Array, end: number, start = 0): number {
-  let hash = 0x811c9dc5
+  let hash = 0x811c9dc5 | 0
   for (let i = start; i < end; i++) {
     hash ^= bytes[i] as number
     hash = Math.imul(hash, 0x01000193)
   }
-  return hash >>> 0
+  return hash
 }

@@ -36,8 +36,8 @@ export interface RepairOptions {
 export class RepairService {
   readonly #o: RepairOptions
   readonly #ring: RetransmitRing
-  /** Each datagram resent lately: when, and for whom (`host:port`). */
-  readonly #held = new Map<Buffer, { at: number; by: string }>()
+  /** Each datagram resent lately (by its id in the ring): when, and for whom (`host:port`). */
+  readonly #held = new Map<number, { at: number; by: string }>()
   readonly #stats: PublisherStats
 
   constructor(options: RepairOptions, stats: PublisherStats) {
@@ -59,13 +59,12 @@ export class RepairService {
     for (const range of ranges) {
       if (range.count === 0 || range.from < 1 || range.from > last) continue
       const count = Math.min(range.count, last - range.from + 1)
-      const datagrams = this.#ring.find(range.from, count)
-      if (datagrams) this.#resend(datagrams, from, now)
+      const ids = this.#ring.find(range.from, count)
+      if (ids) this.#resend(ids, from, now)
       else this.#unrecoverable(range.from, count, from)
     }
     if (this.#held.size > 4096) {
-      for (const [datagram, held] of this.#held)
-        if (now - held.at >= this.#o.repairHoldMs) this.#held.delete(datagram)
+      for (const [id, held] of this.#held) if (now - held.at >= this.#o.repairHoldMs) this.#held.delete(id)
     }
   }
 
@@ -74,19 +73,20 @@ export class RepairService {
     this.#held.clear()
   }
 
-  #resend(datagrams: Buffer[], requester: DatagramAddress, now: number): void {
+  #resend(ids: number[], requester: DatagramAddress, now: number): void {
     const by = `${requester.host}:${requester.port}`
-    for (const datagram of datagrams) {
-      const last = this.#held.get(datagram)
+    for (const id of ids) {
+      const last = this.#held.get(id)
       // The hold is for other replicas' NACKs of the same loss; the replica it was resent for asks
       // again only when that retransmit was lost too.
       if (last !== undefined && now - last.at < this.#o.repairHoldMs && last.by !== by) {
         this.#stats.retransmitsHeld++
         continue
       }
-      this.#held.set(datagram, { at: now, by })
-      // A copy: the original may still be queued in the socket.
-      const copy = Buffer.from(datagram)
+      this.#held.set(id, { at: now, by })
+      // A copy: the ring's bytes are overwritten as later datagrams come, maybe before this one
+      // leaves the socket.
+      const copy = Buffer.from(this.#ring.datagram(id))
       if (copy[3] === Kind.DATA) {
         copy[DATA_FLAGS_OFFSET] = (copy[DATA_FLAGS_OFFSET] as number) | DATA_RETRANSMIT
         seal(copy, 0, copy.length)

@@ -1,6 +1,7 @@
 import dgram from 'node:dgram'
 import { isIPv4 } from 'node:net'
 import { GrenacheError, toGrenacheError } from '../errors.js'
+import { ipLookup } from '../util/ip-lookup.js'
 import { checkArgument, checkOption } from '../util/validate.js'
 import type { DatagramAddress, DatagramEndpoint, DatagramListener, DatagramNetwork } from './endpoint.js'
 
@@ -97,7 +98,7 @@ export class UdpNetwork implements DatagramNetwork {
     const port = checkArgument.port('port', options.port ?? 0)
     const reuseAddr = checkArgument.boolean('reuseAddr', options.reuseAddr ?? false)
     const bindHost = process.platform === 'win32' && isMulticastAddress(host) ? ANY : host
-    const socket = dgram.createSocket({ type: 'udp4', reuseAddr })
+    const socket = dgram.createSocket({ type: 'udp4', reuseAddr, lookup: ipLookup })
     try {
       await new Promise<void>((resolve, reject) => {
         socket.once('error', reject)
