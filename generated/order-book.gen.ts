@@ -153,12 +153,10 @@ function checkOrderBookLeaf(v: unknown, issues: CheckIssue[]): OrderBookLeaf {
   let _1: Record<string, unknown> | undefined
   if (!isObject(v)) issues.push([`leaf`, 'expected an object'])
   else {
-    _1 = {}
     const _2 = v.side
     const _3 = issues.length
     if (_2 !== 'bid' && _2 !== 'ask') issues.push([`leaf.side`, 'expected one of "bid", "ask"'])
-    if (_2 !== undefined || 'side' in v) _1.side = _2
-    else if (issues.length === _3) issues.push([`leaf.side`, 'is required'])
+    if (!(_2 !== undefined || 'side' in v) && issues.length === _3) issues.push([`leaf.side`, 'is required'])
     const _4 = v.price
     const _5 = issues.length
     if (typeof _4 !== 'number' || !Number.isFinite(_4)) issues.push([`leaf.price`, 'expected a finite number'])
@@ -166,8 +164,7 @@ function checkOrderBookLeaf(v: unknown, issues: CheckIssue[]): OrderBookLeaf {
       if (!Number.isSafeInteger(_4)) issues.push([`leaf.price`, 'expected a safeint number'])
       if (_4 <= 0) issues.push([`leaf.price`, 'must be > 0'])
     }
-    if (_4 !== undefined || 'price' in v) _1.price = _4
-    else if (issues.length === _5) issues.push([`leaf.price`, 'is required'])
+    if (!(_4 !== undefined || 'price' in v) && issues.length === _5) issues.push([`leaf.price`, 'is required'])
     const _6 = v.size
     const _7 = issues.length
     if (typeof _6 !== 'number' || !Number.isFinite(_6)) issues.push([`leaf.size`, 'expected a finite number'])
@@ -175,8 +172,8 @@ function checkOrderBookLeaf(v: unknown, issues: CheckIssue[]): OrderBookLeaf {
       if (!Number.isSafeInteger(_6)) issues.push([`leaf.size`, 'expected a safeint number'])
       if (_6 < 0) issues.push([`leaf.size`, 'must be >= 0'])
     }
-    if (_6 !== undefined || 'size' in v) _1.size = _6
-    else if (issues.length === _7) issues.push([`leaf.size`, 'is required'])
+    if (!(_6 !== undefined || 'size' in v) && issues.length === _7) issues.push([`leaf.size`, 'is required'])
+    _1 = { side: _2, price: _4, size: _6 }
   }
   return _1 as OrderBookLeaf
 }

@@ -74,6 +74,13 @@ function issuePaths(message: string): string[] {
   return body.split('; ').map((issue) => issue.slice(0, issue.indexOf(': ')))
 }
 
+/** Every object's keys in order, depth first. */
+function keyOrder(value: unknown): string[][] {
+  if (typeof value !== 'object' || value === null) return []
+  const own = Array.isArray(value) ? [] : [Object.keys(value)]
+  return [...own, ...Object.values(value).flatMap(keyOrder)]
+}
+
 /** The generated validator and zod decide alike, give equal output, and fail alike. */
 function agree(generated: (v: unknown) => unknown, zod: (v: unknown) => unknown, input: unknown): boolean {
   const want = outcome(() => zod(input))
@@ -81,6 +88,8 @@ function agree(generated: (v: unknown) => unknown, zod: (v: unknown) => unknown,
   if (want.ok) {
     if (!got.ok) expect.fail(`zod accepts what the generated validator refuses: ${String(got.error)}`)
     expect(got.value).toStrictEqual(want.value)
+    // Key order too: it shows in JSON and in Object.keys, and the generated objects build theirs.
+    expect(keyOrder(got.value)).toEqual(keyOrder(want.value))
     return true
   }
   if (got.ok) expect.fail(`the generated validator accepts what zod refuses: ${String(want.error)}`)
