@@ -90,7 +90,9 @@ function fieldCheck(
     ...inner.lines,
   ]
   if (field.optin === undefined) {
-    lines.push(`${pad}if (!(${present}) && issues.length === ${before}) issues.push([\`${at}\`, 'is required'])`)
+    lines.push(
+      `${pad}if (!(${present}) && issues.length === ${before}) issues.push([\`${at}\`, 'is required'])`,
+    )
     return { lines, value: inner.out }
   }
   if (field.optin === 'defaulted') return { lines, value: inner.out }
