@@ -73,7 +73,8 @@ export class Publisher<K, L, P = Partial<L>> extends EventEmitter<PublisherEvent
     this.#repair = new RepairService(
       {
         retransmitBufferBytes: this.#o.retransmitBufferBytes,
-        repairHoldMs: this.#o.repairHoldMs,
+        // A retransmit sent to one requester reaches no other replica: each gets its own.
+        repairHoldMs: this.#o.repairTo === 'group' ? this.#o.repairHoldMs : 0,
         ids: () => this.#ids,
         seq: () => this.#batcher.seq,
         resend: (datagram, requester) => {

@@ -9,7 +9,8 @@ import type { DatagramNetwork } from '../../../runtime/replication/endpoint.js'
 import type { LossyOptions } from '../../../runtime/replication/lossy.js'
 import { lossyNetwork } from '../../../runtime/replication/lossy-network.js'
 import { MemoryNetwork } from '../../../runtime/replication/memory-network.js'
-import { FeedIds, Kind, seal, writeHeader } from '../../../runtime/replication/packet.js'
+import { DATA_FLAGS_OFFSET, DATA_RETRANSMIT, FeedIds, Kind, seal, writeHeader } from '../../../runtime/replication/packet.js'
+import { PacketHeader, parseHeader } from '../../../runtime/replication/packet-header.js'
 import { Publisher, type PublisherOptions } from '../../../runtime/replication/publisher.js'
 import { Replica, type ReplicaOptions } from '../../../runtime/replication/replica.js'
 import { ByteWriter } from '../../../runtime/state/byte-writer.js'
@@ -153,6 +154,31 @@ describe('Replica and Publisher on a memory network', () => {
     await converged(pub, rep)
     expectSame(pub, rep)
     expect(rep.stats.gaps).toBeGreaterThan(0)
+  })
+
+  it('answers every replica that lost a datagram when retransmits go to the requester (no hold)', async () => {
+    const memory = new MemoryNetwork()
+    // A hold long enough to starve the second replica if it applied to unicast retransmits.
+    const pub = await publisher(memory, { repairTo: 'requester', repairHoldMs: 60_000 })
+    const header = new PacketHeader()
+    // Both replicas lose the first sending of the DATA packet that starts at seq 201 (turns of 10).
+    const lost = lossyNetwork(memory, () => ({
+      on: 'receive',
+      dropIf: (bytes, _index, kind) =>
+        kind === Kind.DATA &&
+        parseHeader(bytes, header) === undefined &&
+        header.seq === 201 &&
+        ((bytes[DATA_FLAGS_OFFSET] as number) & DATA_RETRANSMIT) === 0,
+    }))
+    const a = await replica(pub, lost)
+    const b = await replica(pub, lost)
+    await Promise.all([a.synced({ timeoutMs: 5000 }), b.synced({ timeoutMs: 5000 })])
+    await publish(pub, orderBookWorkload(31), 600, 10)
+    await converged(pub, a)
+    await converged(pub, b)
+    expect(a.stats.gaps + b.stats.gaps).toBe(2)
+    expect(pub.stats.retransmitsHeld).toBe(0)
+    expect(a.stats.resyncs + b.stats.resyncs).toBe(0)
   })
 
   it('converges with packets reordered, duplicated and delayed', async () => {
