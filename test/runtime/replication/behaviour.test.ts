@@ -9,7 +9,14 @@ import type { DatagramNetwork } from '../../../runtime/replication/endpoint.js'
 import type { LossyOptions } from '../../../runtime/replication/lossy.js'
 import { lossyNetwork } from '../../../runtime/replication/lossy-network.js'
 import { MemoryNetwork } from '../../../runtime/replication/memory-network.js'
-import { DATA_FLAGS_OFFSET, DATA_RETRANSMIT, FeedIds, Kind, seal, writeHeader } from '../../../runtime/replication/packet.js'
+import {
+  DATA_FLAGS_OFFSET,
+  DATA_RETRANSMIT,
+  FeedIds,
+  Kind,
+  seal,
+  writeHeader,
+} from '../../../runtime/replication/packet.js'
 import { PacketHeader, parseHeader } from '../../../runtime/replication/packet-header.js'
 import { Publisher, type PublisherOptions } from '../../../runtime/replication/publisher.js'
 import { Replica, type ReplicaOptions } from '../../../runtime/replication/replica.js'
