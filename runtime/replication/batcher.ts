@@ -2,6 +2,8 @@ import { ByteWriter } from '../state/byte-writer.js'
 import { fragment } from './fragments.js'
 import { type FeedIds, HEADER_BYTES, Kind, seal, writeHeader } from './packet.js'
 
+const SETTLED = Promise.resolve()
+
 export interface BatcherOptions<D> {
   /** Writes one delta (throws, writing nothing, when it cannot). */
   encode(delta: D, out: ByteWriter): void
@@ -128,9 +130,13 @@ export class Batcher<D> {
     }
     if (this.#flushScheduled) return
     this.#flushScheduled = true
-    queueMicrotask(() => {
-      this.#flushScheduled = false
-      this.flush()
-    })
+    // A reaction on a settled promise, not queueMicrotask: the same turn's end, without the
+    // AsyncResource and bound function Node wraps each queueMicrotask callback in (one per datagram).
+    SETTLED.then(this.#flushTask)
+  }
+
+  readonly #flushTask = (): void => {
+    this.#flushScheduled = false
+    this.flush()
   }
 }

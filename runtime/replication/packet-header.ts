@@ -112,17 +112,24 @@ export function parseHeader(bytes: Uint8Array, out: PacketHeader): HeaderProblem
   if (bytes[2] !== PROTOCOL_VERSION) return 'version'
   const kind = bytes[3] as number
   if (kind < Kind.DATA || kind > Kind.LAYOUT) return 'kind'
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
-  if (view.getUint32(4, true) !== crc32(bytes.subarray(8))) return 'crc'
-  const hi = view.getUint32(28, true)
+  if (u32(bytes, 4) !== crc32(bytes.subarray(8))) return 'crc'
+  const hi = u32(bytes, 28)
   if (hi >= 0x200000) return 'seq'
   out.kind = kind
-  out.session0 = view.getUint32(8, true)
-  out.session1 = view.getUint32(12, true)
-  out.fingerprint0 = view.getUint32(16, true)
-  out.fingerprint1 = view.getUint32(20, true)
-  out.seq = view.getUint32(24, true) + hi * TWO_32
+  out.session0 = u32(bytes, 8)
+  out.session1 = u32(bytes, 12)
+  out.fingerprint0 = u32(bytes, 16)
+  out.fingerprint1 = u32(bytes, 20)
+  out.seq = u32(bytes, 24) + hi * TWO_32
   return undefined
+}
+
+/** The little-endian uint32 at `at` (no DataView: that is an object per packet). */
+function u32(b: Uint8Array, at: number): number {
+  return (
+    ((b[at] as number) | ((b[at + 1] as number) << 8) | ((b[at + 2] as number) << 16)) +
+    (b[at + 3] as number) * 0x1000000
+  )
 }
 
 /** Writes a header at `w.pos` (the CRC is filled in by `seal`). */
