@@ -82,7 +82,7 @@ export async function runStackSession(
         result.latency = await run.latency(row)
         if (row === 'ours') {
           // Repair under loss: a fresh replica on a lossy network, with the default options, then
-          // (when set) with a shorter `nackRetryMs`.
+          // (when set) with another `nackRetryMs`.
           const variants = [undefined, ...(s.lossTunedNackRetryMs > 0 ? [s.lossTunedNackRetryMs] : [])]
           for (const nackRetryMs of variants) {
             await receiver.call('close', {}, START_MS)

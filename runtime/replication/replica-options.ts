@@ -23,9 +23,15 @@ export interface ReplicaOptions {
   host?: string
   /** A hole is NACKed after a random delay of up to this many ms (a hole that fills meanwhile is not); default 1. */
   nackDelayMs?: number
-  /** A NACK not answered is sent again after this many ms (doubling after the third time); default 2. */
+  /**
+   * A NACK not answered is sent again after this many ms (doubling after the third time, up to 16
+   * times this); default 1: on a LAN a retransmit comes back in a fraction of a millisecond.
+   */
   nackRetryMs?: number
-  /** NACKs for one hole before giving up and resyncing; default 5. */
+  /**
+   * NACKs for one hole before giving up and resyncing; default 8 (with `nackRetryMs` 1: 64 ms
+   * without an answer, longer than the collector pauses of a busy publisher).
+   */
   nackAttempts?: number
   /** Deltas held out of order or while joining; past it, the replica resyncs. Default 65536. */
   maxBufferedDeltas?: number
@@ -88,8 +94,8 @@ export function resolveReplicaOptions(options: ReplicaOptions): ResolvedReplicaO
       options.publisher === undefined ? undefined : checkOption.hostPort('publisher', options.publisher),
     host: options.host === undefined ? undefined : checkOption.string('host', options.host),
     nackDelayMs: checkOption.integer('nackDelayMs', options.nackDelayMs ?? 1, 0, 10_000),
-    nackRetryMs: checkOption.integer('nackRetryMs', options.nackRetryMs ?? 2, 1, 60_000),
-    nackAttempts: checkOption.integer('nackAttempts', options.nackAttempts ?? 5, 1, 1000),
+    nackRetryMs: checkOption.integer('nackRetryMs', options.nackRetryMs ?? 1, 1, 60_000),
+    nackAttempts: checkOption.integer('nackAttempts', options.nackAttempts ?? 8, 1, 1000),
     maxBufferedDeltas: checkOption.integer('maxBufferedDeltas', options.maxBufferedDeltas ?? 65_536, 1),
     deadAfterHeartbeats: checkOption.integer(
       'deadAfterHeartbeats',
