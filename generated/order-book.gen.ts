@@ -22,7 +22,9 @@ import {
   invalidDelta,
   isObject,
   limitError,
+  settleIssues,
   stateParsers,
+  takeIssues,
 } from '../runtime/index.js'
 import { orderBook } from '../schemas/order-book.schema.js'
 
@@ -230,39 +232,39 @@ function checkOrderBookPatch(v: unknown, issues: CheckIssue[]): OrderBookPatch {
 }
 
 function parseOrderBookKey(v: unknown): OrderBookKey {
-  const issues: CheckIssue[] = []
+  const issues = takeIssues()
   const x = checkOrderBookKey(v, issues)
-  if (issues.length > 0) throw invalidDelta('order_book v1', issues)
+  settleIssues('order_book v1', issues)
   return x
 }
 
 function parseOrderBookLeaf(v: unknown): OrderBookLeaf {
-  const issues: CheckIssue[] = []
+  const issues = takeIssues()
   const x = checkOrderBookLeaf(v, issues)
-  if (issues.length > 0) throw invalidDelta('order_book v1', issues)
+  settleIssues('order_book v1', issues)
   return x
 }
 
 /** What `stateParsers(state).parseDelta` does, without running zod for what it mirrors. */
 function parseOrderBookDelta(delta: unknown): OrderBookDelta {
   const d = (typeof delta === 'object' && delta !== null ? delta : {}) as Record<string, unknown>
-  const issues: CheckIssue[] = []
+  const issues = takeIssues()
   switch (d.op) {
     case 'upsert': {
       const key = checkOrderBookKey(d.key, issues)
       const leaf = checkOrderBookLeaf(d.leaf, issues)
-      if (issues.length > 0) throw invalidDelta('order_book v1', issues)
+      settleIssues('order_book v1', issues)
       return { op: 'upsert', key, leaf }
     }
     case 'patch': {
       const key = checkOrderBookKey(d.key, issues)
       const fields = checkOrderBookPatch(d.fields, issues)
-      if (issues.length > 0) throw invalidDelta('order_book v1', issues)
+      settleIssues('order_book v1', issues)
       return { op: 'patch', key, fields }
     }
     case 'delete': {
       const key = checkOrderBookKey(d.key, issues)
-      if (issues.length > 0) throw invalidDelta('order_book v1', issues)
+      settleIssues('order_book v1', issues)
       return { op: 'delete', key }
     }
     case 'clear':

@@ -28,6 +28,8 @@ export interface CheckNames {
     | 'viaZod'
     | 'prefixIssues'
     | 'invalidDelta'
+    | 'takeIssues'
+    | 'settleIssues'
     | 'isObject'
     | 'codePointLength'
     | 'CheckIssue',
@@ -101,7 +103,7 @@ export class CheckEmitter {
       f,
       n: entries,
       t: types,
-      r: { CheckIssue: r.CheckIssue, invalidDelta: r.invalidDelta },
+      r: { invalidDelta: r.invalidDelta, takeIssues: r.takeIssues, settleIssues: r.settleIssues },
       where,
     }
     this.#chunks.push(stateParseTemplate(context).trimEnd())

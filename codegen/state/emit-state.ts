@@ -18,6 +18,8 @@ const CHECK_VALUES = [
   'viaZod',
   'prefixIssues',
   'invalidDelta',
+  'takeIssues',
+  'settleIssues',
   'isObject',
   'codePointLength',
 ] as const

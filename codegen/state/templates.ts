@@ -222,39 +222,39 @@ export class {{n.Replica}} extends {{r.Replica}}<{{n.Key}}, {{n.Leaf}}, {{n.Patc
  * which checks the parts of a delta as `stateParsers` does and throws every issue at once.
  */
 export const stateParseTemplate = compile(`function {{n.parseKey}}(v: unknown): {{t.Key}} {
-  const issues: {{r.CheckIssue}}[] = []
+  const issues = {{r.takeIssues}}()
   const x = {{f.key}}(v, issues)
-  if (issues.length > 0) throw {{r.invalidDelta}}({{{quote where}}}, issues)
+  {{r.settleIssues}}({{{quote where}}}, issues)
   return x
 }
 
 function {{n.parseLeaf}}(v: unknown): {{t.Leaf}} {
-  const issues: {{r.CheckIssue}}[] = []
+  const issues = {{r.takeIssues}}()
   const x = {{f.leaf}}(v, issues)
-  if (issues.length > 0) throw {{r.invalidDelta}}({{{quote where}}}, issues)
+  {{r.settleIssues}}({{{quote where}}}, issues)
   return x
 }
 
 /** What \`stateParsers(state).parseDelta\` does, without running zod for what it mirrors. */
 function {{n.parseDelta}}(delta: unknown): {{t.Delta}} {
   const d = (typeof delta === 'object' && delta !== null ? delta : {}) as Record<string, unknown>
-  const issues: {{r.CheckIssue}}[] = []
+  const issues = {{r.takeIssues}}()
   switch (d.op) {
     case 'upsert': {
       const key = {{f.key}}(d.key, issues)
       const leaf = {{f.leaf}}(d.leaf, issues)
-      if (issues.length > 0) throw {{r.invalidDelta}}({{{quote where}}}, issues)
+      {{r.settleIssues}}({{{quote where}}}, issues)
       return { op: 'upsert', key, leaf }
     }
     case 'patch': {
       const key = {{f.key}}(d.key, issues)
       const fields = {{f.patch}}(d.fields, issues)
-      if (issues.length > 0) throw {{r.invalidDelta}}({{{quote where}}}, issues)
+      {{r.settleIssues}}({{{quote where}}}, issues)
       return { op: 'patch', key, fields }
     }
     case 'delete': {
       const key = {{f.key}}(d.key, issues)
-      if (issues.length > 0) throw {{r.invalidDelta}}({{{quote where}}}, issues)
+      {{r.settleIssues}}({{{quote where}}}, issues)
       return { op: 'delete', key }
     }
     case 'clear':

@@ -50,6 +50,31 @@ export function invalidDelta(where: string, issues: CheckIssue[]): GrenacheError
   return new GrenacheError('ERR_INVALID_DELTA', `${where}: ${text}`)
 }
 
+/** The issues list a passed check leaves empty, kept for the next check: one object less per delta. */
+let spareIssues: CheckIssue[] | undefined
+
+/**
+ * An empty issues list for a check (generated `parse…` functions): the spare one when there is one
+ * (a check within a check, from a getter, gets a new one).
+ */
+export function takeIssues(): CheckIssue[] {
+  const issues = spareIssues ?? []
+  spareIssues = undefined
+  return issues
+}
+
+/** Throws `ERR_INVALID_DELTA` when `issues` has any; the list, emptied, is kept for the next check. */
+export function settleIssues(where: string, issues: CheckIssue[]): void {
+  if (issues.length === 0) {
+    spareIssues = issues
+    return
+  }
+  const error = invalidDelta(where, issues)
+  issues.length = 0
+  spareIssues = issues
+  throw error
+}
+
 /** zod's object test: an object, not null, not an array. */
 export function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value)

@@ -7,6 +7,8 @@ export {
   invalidDelta,
   isObject,
   prefixIssues,
+  settleIssues,
+  takeIssues,
   viaZod,
   zodAt,
   zodDefault,
