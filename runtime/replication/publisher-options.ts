@@ -95,6 +95,8 @@ export function resolvePublisherOptions(options: PublisherOptions): ResolvedPubl
       'retransmitBufferBytes',
       options.retransmitBufferBytes ?? 8 * 1024 * 1024,
       0,
+      // One buffer, allocated whole by the constructor.
+      1024 * 1024 * 1024,
     ),
     repairTo,
     repairHoldMs: checkOption.integer('repairHoldMs', options.repairHoldMs ?? 1, 0, 60_000),

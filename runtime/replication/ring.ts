@@ -2,14 +2,14 @@
  * The publisher's retransmit ring: the DATA datagrams it sent, oldest first, by their seqs,
  * bounded in bytes. Answers "which datagrams hold seqs [from, from + count)", or that some are gone.
  *
- * The bytes live in one buffer allocated at the first datagram, and the index in typed arrays: a
- * datagram kept costs a copy and no object. Kept as a `Buffer` each, the datagrams of the last
- * seconds were the publisher's largest set of objects to survive a young-generation collection,
- * and the pause they cost delayed the NACKs it answers.
+ * The bytes live in one buffer allocated up front (the system backs its pages as they are first
+ * written), the index in typed arrays: a datagram kept costs a copy and no object. Kept as a
+ * `Buffer` each, the datagrams of the last seconds were the publisher's largest set of objects to
+ * survive a young-generation collection, and the pause they cost delayed the NACKs it answers.
  */
 export class RetransmitRing {
   readonly #maxBytes: number
-  #data: Buffer | undefined
+  readonly #data: Buffer
   /** Where the next datagram is written in `#data`. */
   #write = 0
   // Entry `id` lives at index `id & #mask` of the arrays below; `#head` is the oldest id kept,
@@ -25,6 +25,7 @@ export class RetransmitRing {
 
   constructor(maxBytes: number) {
     this.#maxBytes = maxBytes
+    this.#data = Buffer.allocUnsafeSlow(maxBytes)
   }
 
   /** The oldest seq held (Infinity when empty). */
@@ -49,7 +50,6 @@ export class RetransmitRing {
       this.clear()
       return
     }
-    this.#data ??= Buffer.allocUnsafeSlow(this.#maxBytes)
     let offset = this.#write
     const wraps = offset + length > this.#maxBytes
     if (wraps) offset = 0
@@ -100,7 +100,7 @@ export class RetransmitRing {
   datagram(id: number): Buffer {
     const at = id & this.#mask
     const offset = this.#offsets[at] as number
-    return (this.#data as Buffer).subarray(offset, offset + (this.#lengths[at] as number))
+    return this.#data.subarray(offset, offset + (this.#lengths[at] as number))
   }
 
   clear(): void {

@@ -101,6 +101,7 @@ describe('replication over UDP', () => {
       [{ heartbeatMs: 0 }, 'options.heartbeatMs'],
       [{ maxDatagramBytes: 100 }, 'options.maxDatagramBytes'],
       [{ repairTo: 'everyone' as 'group' }, 'options.repairTo'],
+      [{ retransmitBufferBytes: 2 ** 31 }, 'options.retransmitBufferBytes'],
       [{ session: 'xyz' }, 'options.session'],
       [{ snapshotStream: 'smtp' as 'http' }, 'options.snapshotStream'],
     ]
