@@ -250,7 +250,7 @@ export function repairTable(rounds: readonly ReplicationRound[], s: Settings): s
       ['left', 'right', 'right', 'left', 'left'],
     ),
     '',
-    `Load: ${formatNumber(s.lossDps)} deltas/s in turns of ${s.lossPerTick} (one datagram each) for ${s.lossMs} ms; the replica drops ${(s.lossDrop * 100).toFixed(0)}% of every datagram it receives (seeded \`lossyNetwork\`, \`on: 'receive'\`: data, retransmits, heartbeats and control alike). A "hole" is one \`grenache:replica:repair\` event: one per run of missing seqs, from when the replica saw it missing to when it applied past it. The target is checked on the defaults. JSON over UDP has no repair: every lost datagram's deltas are gone; TCP does not lose.`,
+    `Load: ${formatNumber(s.lossDps)} deltas/s in turns of ${s.lossPerTick} (one datagram each) for ${s.lossMs} ms; the replica drops ${(s.lossDrop * 100).toFixed(0)}% of every datagram it receives (seeded \`lossyNetwork\`, \`on: 'receive'\`: data, retransmits, heartbeats and control alike). A "hole" is one \`grenache:replica:repair\` event: one per run of missing seqs, from when the replica saw it missing to when it applied past it. The target is checked on the defaults. Each run follows 1 s of the same load unrecorded (the publisher comes from the throughput runs: without it the first repair run of a round came out about 1.5 ms worse at p99 than the second, whatever its setting), and the two settings alternate which goes first from round to round. JSON over UDP has no repair: every lost datagram's deltas are gone; TCP does not lose.`,
   ].join('\n')
 }
 
