@@ -178,6 +178,9 @@ export interface ReceiverCounters {
   /** Deltas never received (json-udp: a seq jump; there is no repair). */
   lost: number
   resyncs: number
+  /** ours: resyncs for a full window (`overflow`) and for NACKs unanswered (`nack-attempts`). */
+  resyncsOverflow: number
+  resyncsNack: number
   gaps: number
   nacks: number
   retransmits: number

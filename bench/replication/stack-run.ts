@@ -138,7 +138,7 @@ export class StackRun {
     const s = this.#s
     const attempts: Attempt[] = []
     const describe = (a: Attempt) =>
-      `${a.params.mode === 'flat' ? 'flat out' : `paced ${fmt(a.params.rateDps)}/s`}: offered ${fmt(a.offeredDps)}/s, applied ${fmt(a.appliedDps)}/s, drain ${a.drainMs.toFixed(0)} ms, ${a.keptUp ? 'kept up' : `fell behind (resyncs ${a.receiver.resyncs}, lost ${a.receiver.lost}, gaps ${a.receiver.gaps}, disconnects ${a.receiver.disconnects})`}; cpu ${fmt(a.senderCpuMs)}/${fmt(a.receiverCpuMs)} ms`
+      `${a.params.mode === 'flat' ? 'flat out' : `paced ${fmt(a.params.rateDps)}/s`}: offered ${fmt(a.offeredDps)}/s, applied ${fmt(a.appliedDps)}/s, drain ${a.drainMs.toFixed(0)} ms, ${a.keptUp ? 'kept up' : `fell behind (resyncs ${a.receiver.resyncs}: overflow ${a.receiver.resyncsOverflow}, nack-attempts ${a.receiver.resyncsNack}; lost ${a.receiver.lost}, gaps ${a.receiver.gaps}, disconnects ${a.receiver.disconnects})`}; cpu ${fmt(a.senderCpuMs)}/${fmt(a.receiverCpuMs)} ms`
     const flat = (
       await this.attempt({
         mode: 'flat',

@@ -61,10 +61,15 @@ export class OursReceiver implements FeedReceiver {
   readonly replica: OrderBookReplica
   readonly #lossy: LossyNetwork | undefined
   #hook: ((change: { seq: number }) => void) | undefined
+  readonly #resyncs = { overflow: 0, nack: 0 }
 
   private constructor(replica: OrderBookReplica, lossy: LossyNetwork | undefined) {
     this.replica = replica
     this.#lossy = lossy
+    replica.on('resync', ({ reason }) => {
+      if (reason === 'overflow') this.#resyncs.overflow++
+      if (reason === 'nack-attempts') this.#resyncs.nack++
+    })
   }
 
   static async open(params: OpenReceiver): Promise<OursReceiver> {
@@ -95,6 +100,8 @@ export class OursReceiver implements FeedReceiver {
       applied: stats.deltas,
       lost: 0,
       resyncs: stats.resyncs,
+      resyncsOverflow: this.#resyncs.overflow,
+      resyncsNack: this.#resyncs.nack,
       gaps: stats.gaps,
       nacks: stats.nacks,
       retransmits: stats.retransmits,

@@ -28,6 +28,8 @@ export function emptyReceiverCounters(): ReceiverCounters {
     applied: 0,
     lost: 0,
     resyncs: 0,
+    resyncsOverflow: 0,
+    resyncsNack: 0,
     gaps: 0,
     nacks: 0,
     retransmits: 0,
