@@ -78,8 +78,14 @@ export class Publisher<K, L, P = Partial<L>> extends EventEmitter<PublisherEvent
         ids: () => this.#ids,
         seq: () => this.#batcher.seq,
         resend: (datagram, requester) => {
-          if (this.#o.repairTo === 'requester') this.#control?.send(datagram, requester)
-          else this.#sendData(datagram)
+          if (this.#o.repairTo === 'group') {
+            this.#sendData(datagram)
+            // The requester gets its own copy too: the group's reaches it behind everything its
+            // data socket holds, and a replica that lost a datagram while flooded would fill its
+            // window (and resync) before reading it. A unicast feed's group copy is that copy.
+            if (this.#transport.kind === 'unicast') return
+          }
+          this.#control?.send(datagram, requester)
         },
         answer: (datagram, to) => this.#control?.send(datagram, to),
       },

@@ -36,6 +36,13 @@ const { Grape: ReferenceGrapeClass } = require('grenache-grape') as {
   Grape: new (conf: Record<string, unknown>) => ReferenceGrape
 }
 
+/**
+ * A TCP port on 127.0.0.1 where nothing listens, for a connection that must be refused: the
+ * discard port, which no test binds. A port freed by `freePort()` could be handed to another test
+ * file's server before the connection is tried (the suite runs files in parallel).
+ */
+export const REFUSED_PORT = 9
+
 /** A free TCP port on 127.0.0.1 (the reference Grape refuses api_port 0). */
 export async function freePort(): Promise<number> {
   const server = createServer()

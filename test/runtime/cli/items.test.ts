@@ -11,7 +11,7 @@ import { encodeSignedData } from '../../../runtime/bep44/signed-data.js'
 import { immutableTarget, mutableTarget } from '../../../runtime/bep44/targets.js'
 import { ensureCliBuilt, killAllCli, runCli, tempHome } from '../../helpers/cli.js'
 import { startFakeGrape } from '../../helpers/fake-grape.js'
-import { freePort } from '../../helpers/reference.js'
+import { REFUSED_PORT } from '../../helpers/reference.js'
 import { createTestnet, type Testnet } from '../../helpers/testnet.js'
 
 /** The BEP 44 test vector key, as grenache-cli's `key` and `key.pub` hold it. */
@@ -300,7 +300,7 @@ describe('bad input: a message naming the problem, a non-zero exit, nothing sent
   })
 
   it('a Grape that is down is reported as such, never as "not found" or an empty answer', async () => {
-    const down = { HOME: home.home, GRENACHE_GRAPE: `127.0.0.1:${await freePort()}` }
+    const down = { HOME: home.home, GRENACHE_GRAPE: `127.0.0.1:${REFUSED_PORT}` }
     for (const [bin, args] of [
       ['grenache-put', ['v']],
       ['grenache-get', ['0'.repeat(40)]],

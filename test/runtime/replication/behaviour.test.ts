@@ -188,6 +188,30 @@ describe('Replica and Publisher on a memory network', () => {
     expect(a.stats.resyncs + b.stats.resyncs).toBe(0)
   })
 
+  it('repairs from the copy sent to the requester when the group retransmit does not come (a flooded data socket)', async () => {
+    const memory = new MemoryNetwork()
+    const pub = await publisher(memory)
+    const header = new PacketHeader()
+    const isRetransmit = (bytes: Uint8Array) => ((bytes[DATA_FLAGS_OFFSET] as number) & DATA_RETRANSMIT) !== 0
+    // Endpoint 0 is the replica's control socket, 1 its data socket: the data socket loses the
+    // DATA packet that starts at seq 201 and every retransmit.
+    const lossy = lossyNetwork(memory, (index) => ({
+      on: 'receive',
+      dropIf: (bytes, _index, kind) =>
+        index === 1 &&
+        kind === Kind.DATA &&
+        parseHeader(bytes, header) === undefined &&
+        (isRetransmit(bytes) || header.seq === 201),
+    }))
+    const rep = await replica(pub, lossy)
+    await rep.synced({ timeoutMs: 5000 })
+    await publish(pub, orderBookWorkload(32), 600, 10)
+    await converged(pub, rep)
+    expect(rep.stats.gaps).toBe(1)
+    expect(rep.stats.resyncs).toBe(0)
+    expect(pub.stats.retransmits).toBeGreaterThan(0)
+  })
+
   it('converges with packets reordered, duplicated and delayed', async () => {
     const memory = new MemoryNetwork()
     const pub = await publisher(memory)

@@ -3,7 +3,6 @@
  * over real sockets on 127.0.0.1. The repeater's tests run it behind a replica.
  */
 import { once } from 'node:events'
-import { createServer } from 'node:net'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
 import { OrderBookCodec, type OrderBookDelta, type OrderBookLeaf } from '../../../generated/index.js'
@@ -14,6 +13,7 @@ import { WsFeedServer, type WsFeedServerOptions } from '../../../runtime/replica
 import { ByteWriter } from '../../../runtime/state/byte-writer.js'
 import { tls } from '../../fixtures/tls/index.js'
 import { settledHandles, socketHandles } from '../../helpers/handles.js'
+import { REFUSED_PORT } from '../../helpers/reference.js'
 import { orderBookWorkload, plain, until } from '../../helpers/replication.js'
 import { StaticDiscovery } from '../../helpers/static-discovery.js'
 
@@ -257,11 +257,7 @@ describe('WsFeedServer and WsFeedClient', () => {
     })
 
     it('rejects start() with ERR_TIMEOUT naming the last failure when nothing listens', async () => {
-      const probe = createServer()
-      await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve))
-      const { port } = probe.address() as { port: number }
-      await new Promise((resolve) => probe.close(resolve))
-      const feed = client({ url: `ws://127.0.0.1:${port}/` })
+      const feed = client({ url: `ws://127.0.0.1:${REFUSED_PORT}/` })
       const error = await rejection(feed.start({ timeoutMs: 3000 }))
       expect(error.code).toBe('ERR_TIMEOUT')
       expect(error.message).toContain('ECONNREFUSED')
