@@ -35,7 +35,7 @@ export interface Settings {
   lossDps: number
   lossPerTick: number
   lossMs: number
-  /** Repair again with the replica's `nackRetryMs` at this (0: not run); 2 was the default before 2026-12-07. */
+  /** Repair again with the replica's `nackRetryMs` at this (0: not run). */
   lossTunedNackRetryMs: number
   /** Join: leaves the publisher holds, its load meanwhile (deltas/s), joins per mode, pause between. */
   joinLeaves: number
@@ -80,7 +80,7 @@ function defaultSettings(quick: boolean): Settings {
     lossDps: 100_000,
     lossPerTick: 10,
     lossMs: quick ? 1500 : 3000,
-    lossTunedNackRetryMs: 2,
+    lossTunedNackRetryMs: 1,
     joinLeaves: 100_000,
     joinLoadDps: 100_000,
     joins: quick ? 1 : 3,
