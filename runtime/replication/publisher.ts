@@ -78,14 +78,11 @@ export class Publisher<K, L, P = Partial<L>> extends EventEmitter<PublisherEvent
         ids: () => this.#ids,
         seq: () => this.#batcher.seq,
         resend: (datagram, requester) => {
-          if (this.#o.repairTo === 'group') {
-            this.#sendData(datagram)
-            // The requester gets its own copy too: the group's reaches it behind everything its
-            // data socket holds, and a replica that lost a datagram while flooded would fill its
-            // window (and resync) before reading it. A unicast feed's group copy is that copy.
-            if (this.#transport.kind === 'unicast') return
-          }
-          this.#control?.send(datagram, requester)
+          const fanout = this.#fanout
+          if (!fanout) return
+          const toGroup = this.#o.repairTo === 'group'
+          if (toGroup) this.#count(datagram)
+          fanout.retransmit(datagram, requester, toGroup)
         },
         answer: (datagram, to) => this.#control?.send(datagram, to),
       },
@@ -361,11 +358,14 @@ export class Publisher<K, L, P = Partial<L>> extends EventEmitter<PublisherEvent
   #sendData(datagram: Buffer, counted = true): void {
     const fanout = this.#fanout
     if (!fanout) return
-    if (counted) {
-      this.#stats.datagrams++
-      this.#stats.bytes += datagram.length
-    }
+    if (counted) this.#count(datagram)
     fanout.data(datagram)
+  }
+
+  /** Counts a DATA datagram sent to the group. */
+  #count(datagram: Buffer): void {
+    this.#stats.datagrams++
+    this.#stats.bytes += datagram.length
   }
 
   #heartbeat(flags: number): void {
