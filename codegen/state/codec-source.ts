@@ -29,3 +29,9 @@ export function numberChecks(
 export function escapeQuote(text: string): string {
   return quote(text).slice(1, -1)
 }
+
+/** The absent values a presence tag counts, in tag order: the value's own tag comes after them. */
+export type Absent = readonly ('undefined' | 'null')[]
+export const ABSENT_UNDEFINED: Absent = ['undefined']
+export const ABSENT_NULL: Absent = ['null']
+export const ABSENT_BOTH: Absent = ['undefined', 'null']

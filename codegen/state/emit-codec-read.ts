@@ -4,7 +4,15 @@
  */
 import type { WireType } from '../model.js'
 import type { CodecContext, CodecLimits } from './codec-context.js'
-import { escapeQuote, escapeTemplate, numberChecks } from './codec-source.js'
+import {
+  ABSENT_BOTH,
+  ABSENT_NULL,
+  ABSENT_UNDEFINED,
+  type Absent,
+  escapeQuote,
+  escapeTemplate,
+  numberChecks,
+} from './codec-source.js'
 import { minBytes, presenceBits } from './layout.js'
 
 type ObjectType = WireType & { type: 'object' }
@@ -77,56 +85,12 @@ export function readSource(
         `${pad}const ${x} = ${table}[${index}] as ${tsType}`,
       ].join('\n')
     }
-    case 'optional': {
-      const inner = type.of
-      const tag = ctx.local()
-      const value = ctx.local()
-      if (inner.type === 'nullable') {
-        const body = readSource(
-          ctx,
-          inner.of,
-          value,
-          `Exclude<${tsType}, undefined | null>`,
-          path,
-          limits,
-          `${pad}  `,
-        )
-        return [
-          `${pad}const ${tag} = r.u8()`,
-          `${pad}let ${x}: ${tsType}`,
-          `${pad}if (${tag} === 0) ${x} = undefined as ${tsType}`,
-          `${pad}else if (${tag} === 1) ${x} = null as ${tsType}`,
-          `${pad}else if (${tag} === 2) {`,
-          body,
-          `${pad}  ${x} = ${value}`,
-          `${pad}} else r.fail(\`${escapeTemplate(path)}: presence tag \${${tag}}\`)`,
-        ].join('\n')
-      }
-      const body = readSource(ctx, inner, value, `Exclude<${tsType}, undefined>`, path, limits, `${pad}  `)
-      return [
-        `${pad}const ${tag} = r.u8()`,
-        `${pad}let ${x}: ${tsType}`,
-        `${pad}if (${tag} === 0) ${x} = undefined as ${tsType}`,
-        `${pad}else if (${tag} === 1) {`,
-        body,
-        `${pad}  ${x} = ${value}`,
-        `${pad}} else r.fail(\`${escapeTemplate(path)}: presence tag \${${tag}}\`)`,
-      ].join('\n')
-    }
-    case 'nullable': {
-      const tag = ctx.local()
-      const value = ctx.local()
-      const body = readSource(ctx, type.of, value, `Exclude<${tsType}, null>`, path, limits, `${pad}  `)
-      return [
-        `${pad}const ${tag} = r.u8()`,
-        `${pad}let ${x}: ${tsType}`,
-        `${pad}if (${tag} === 0) ${x} = null as ${tsType}`,
-        `${pad}else if (${tag} === 1) {`,
-        body,
-        `${pad}  ${x} = ${value}`,
-        `${pad}} else r.fail(\`${escapeTemplate(path)}: presence tag \${${tag}}\`)`,
-      ].join('\n')
-    }
+    case 'optional':
+      return type.of.type === 'nullable'
+        ? readPresence(ctx, type.of.of, ABSENT_BOTH, x, tsType, path, limits, pad)
+        : readPresence(ctx, type.of, ABSENT_UNDEFINED, x, tsType, path, limits, pad)
+    case 'nullable':
+      return readPresence(ctx, type.of, ABSENT_NULL, x, tsType, path, limits, pad)
     case 'object':
       return readObjectInline(ctx, type, x, tsType, path, limits, pad, undefined)
     case 'union':
@@ -179,6 +143,38 @@ export function readSource(
   }
 }
 
+/** A value that may be absent: its presence tag (see `writePresence`), then the value of type `of`. */
+function readPresence(
+  ctx: CodecContext,
+  of: WireType,
+  absent: Absent,
+  x: string,
+  tsType: string,
+  path: string,
+  limits: CodecLimits,
+  pad: string,
+): string {
+  const tag = ctx.local()
+  const value = ctx.local()
+  const body = readSource(
+    ctx,
+    of,
+    value,
+    `Exclude<${tsType}, ${absent.join(' | ')}>`,
+    path,
+    limits,
+    `${pad}  `,
+  )
+  return [
+    `${pad}const ${tag} = r.u8()`,
+    `${pad}let ${x}: ${tsType}`,
+    ...absent.map((a, i) => `${pad}${i === 0 ? 'if' : 'else if'} (${tag} === ${i}) ${x} = ${a} as ${tsType}`),
+    `${pad}else if (${tag} === ${absent.length}) {`,
+    body,
+    `${pad}  ${x} = ${value}`,
+    `${pad}} else r.fail(\`${escapeTemplate(path)}: presence tag \${${tag}}\`)`,
+  ].join('\n')
+}
 /** An object's presence bits and fields into locals, then `x` as one object literal. */
 export function readObjectInline(
   ctx: CodecContext,

@@ -4,7 +4,15 @@
  */
 import type { WireType } from '../model.js'
 import type { CodecContext, CodecLimits } from './codec-context.js'
-import { literal, quote, truncate } from './codec-source.js'
+import {
+  ABSENT_BOTH,
+  ABSENT_NULL,
+  ABSENT_UNDEFINED,
+  type Absent,
+  literal,
+  quote,
+  truncate,
+} from './codec-source.js'
 import { presenceBits } from './layout.js'
 
 type ObjectType = WireType & { type: 'object' }
@@ -49,51 +57,12 @@ export function writeSource(
         `${pad}}`,
       ].join('\n')
     }
-    case 'optional': {
-      const inner = type.of
-      const value = ctx.local()
-      if (inner.type === 'nullable') {
-        const body = writeSource(
-          ctx,
-          inner.of,
-          value,
-          `Exclude<${tsType}, undefined | null>`,
-          path,
-          limits,
-          `${pad}  `,
-        )
-        return [
-          `${pad}const ${value} = ${v}`,
-          `${pad}if (${value} === undefined) w.u8(0)`,
-          `${pad}else if (${value} === null) w.u8(1)`,
-          `${pad}else {`,
-          `${pad}  w.u8(2)`,
-          body,
-          `${pad}}`,
-        ].join('\n')
-      }
-      const body = writeSource(ctx, inner, value, `Exclude<${tsType}, undefined>`, path, limits, `${pad}  `)
-      return [
-        `${pad}const ${value} = ${v}`,
-        `${pad}if (${value} === undefined) w.u8(0)`,
-        `${pad}else {`,
-        `${pad}  w.u8(1)`,
-        body,
-        `${pad}}`,
-      ].join('\n')
-    }
-    case 'nullable': {
-      const value = ctx.local()
-      const body = writeSource(ctx, type.of, value, `Exclude<${tsType}, null>`, path, limits, `${pad}  `)
-      return [
-        `${pad}const ${value} = ${v}`,
-        `${pad}if (${value} === null) w.u8(0)`,
-        `${pad}else {`,
-        `${pad}  w.u8(1)`,
-        body,
-        `${pad}}`,
-      ].join('\n')
-    }
+    case 'optional':
+      return type.of.type === 'nullable'
+        ? writePresence(ctx, type.of.of, ABSENT_BOTH, v, tsType, path, limits, pad)
+        : writePresence(ctx, type.of, ABSENT_UNDEFINED, v, tsType, path, limits, pad)
+    case 'nullable':
+      return writePresence(ctx, type.of, ABSENT_NULL, v, tsType, path, limits, pad)
     case 'object':
       return writeObjectInline(ctx, type, v, tsType, path, limits, pad)
     case 'union':
@@ -153,6 +122,39 @@ export function writeSource(
   }
 }
 
+/**
+ * A value that may be absent: a presence tag (the index of its absent value in `absent`, or
+ * `absent.length` when it is there), then the value of type `of`.
+ */
+function writePresence(
+  ctx: CodecContext,
+  of: WireType,
+  absent: Absent,
+  v: string,
+  tsType: string,
+  path: string,
+  limits: CodecLimits,
+  pad: string,
+): string {
+  const value = ctx.local()
+  const body = writeSource(
+    ctx,
+    of,
+    value,
+    `Exclude<${tsType}, ${absent.join(' | ')}>`,
+    path,
+    limits,
+    `${pad}  `,
+  )
+  return [
+    `${pad}const ${value} = ${v}`,
+    ...absent.map((a, i) => `${pad}${i === 0 ? 'if' : 'else if'} (${value} === ${a}) w.u8(${i})`),
+    `${pad}else {`,
+    `${pad}  w.u8(${absent.length})`,
+    body,
+    `${pad}}`,
+  ].join('\n')
+}
 /** An object's fields inline: its presence bits, then each field in name order. */
 export function writeObjectInline(
   ctx: CodecContext,
