@@ -8,7 +8,7 @@
  */
 import { execFileSync } from 'node:child_process'
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, watch, writeFileSync } from 'node:fs'
-import { dirname, join, posix } from 'node:path'
+import { dirname, join, posix, relative, resolve, sep } from 'node:path'
 import { parseArgs } from 'node:util'
 import { packageVersion } from '../runtime/util/package-version.js'
 import { regenerateCommand } from './command.js'
@@ -113,14 +113,24 @@ function parse(argv: string[]): Options | 'help' | 'version' {
   }
   return {
     command,
-    schemas: posix.normalize(values.schemas ?? 'schemas'),
-    out: posix.normalize(values.out ?? 'generated'),
+    schemas: projectPath(values.schemas ?? 'schemas'),
+    out: projectPath(values.out ?? 'generated'),
     runtime: values.runtime ?? 'grenache-gen',
     check: values.check ?? false,
     watch: values.watch ?? false,
     acceptBreaking: values['accept-breaking'] ?? false,
     against: values.against,
   }
+}
+
+/**
+ * A directory given on the command line, as a POSIX path relative to the project root: every path
+ * below (the loader's, the lock's, the generated files', their imports) is relative to the root,
+ * so an absolute `--schemas /srv/app/schemas` means the same as `--schemas schemas` run there.
+ */
+function projectPath(value: string): string {
+  const path = relative(root, resolve(root, value))
+  return path === '' ? '.' : posix.normalize(path.split(sep).join('/'))
 }
 
 async function outputs(options: Options): Promise<OutputFile[]> {

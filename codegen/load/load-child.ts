@@ -5,7 +5,7 @@
  */
 import { readdirSync } from 'node:fs'
 import { register } from 'node:module'
-import { join, relative, sep } from 'node:path'
+import { join, relative, resolve, sep } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import type { SchemaModel } from '../model.js'
 import { buildFileModel, checkAcrossFiles, type Problem } from './build-model.js'
@@ -21,7 +21,7 @@ process.setSourceMapsEnabled(true)
 register(new URL(`./ts-hooks.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`, import.meta.url))
 
 const problems: Problem[] = []
-const absolute = join(root, dir)
+const absolute = resolve(root, dir)
 const model: SchemaModel = { dir: toPosix(relative(root, absolute)), files: [] }
 let names: string[] = []
 const zod = zodProblem(absolute)

@@ -370,6 +370,29 @@ describe('grenache-gen (the built binary)', { timeout: 120_000 }, () => {
       expect(await gen(p, ...flags, '--check')).toMatchObject({ code: 0, stderr: '' })
     })
 
+    it('takes absolute --schemas and --out as the same directories given relative to the project', async ({
+      expect,
+    }) => {
+      const p = project({ 'api/calc.schema.ts': CALC })
+      const flags = [
+        '--schemas',
+        join(p.root, 'api'),
+        '--out',
+        join(p.root, 'src/gen'),
+        '--runtime',
+        './lib/runtime.js',
+      ]
+      expect(await gen(p, ...flags)).toMatchObject({ code: 0, stderr: '' })
+      expect(readdirSync(join(p.root, 'src/gen')).sort()).toEqual(['calc.gen.ts', 'index.ts'])
+      expect(read(p, 'api/schema.lock.json')).toContain('calc')
+      // The same output as relative flags give: imports stay relative to the generated file.
+      expect(read(p, 'src/gen/calc.gen.ts')).toContain("import { calc } from '../../api/calc.schema.js'")
+      expect(
+        await gen(p, '--schemas', 'api', '--out', 'src/gen', '--runtime', './lib/runtime.js', '--check'),
+      ).toMatchObject({ code: 0, stderr: '' })
+      expect(await gen(p, ...flags, '--check')).toMatchObject({ code: 0, stderr: '' })
+    })
+
     const USER = CALC.replace("from '@dsl'", "from 'grenache-gen/schema'")
     const userProject = (): SchemaProject =>
       project({
