@@ -67,6 +67,19 @@ export function encodeReply(rid: unknown, error: unknown, result: unknown): stri
   }
 }
 
+/** A message that says `ERR_BUSY`: a server's refusal before any handler saw the request. */
+const BUSY = /^ERR_BUSY(?::|$)/
+
+/**
+ * `encodeReply` for what a handler answered. A handler's error whose message says `ERR_BUSY` (say,
+ * rethrown from a call of its own) travels as `ERR_WORKER: <message>`: clients send an `ERR_BUSY`
+ * request to another worker, and this one was delivered and ran.
+ */
+export function encodeHandlerReply(rid: unknown, error: unknown, result: unknown): string {
+  const message = errorMessage(error)
+  return encodeReply(rid, message !== null && BUSY.test(message) ? `ERR_WORKER: ${message}` : error, result)
+}
+
 /** The message an error travels as; null when there is none. */
 export function errorMessage(error: unknown): string | null {
   if (error === null || error === undefined || error === false) return null
@@ -98,14 +111,15 @@ function errorDetails(error: unknown): { issues?: readonly ValidationIssue[]; er
 }
 
 /**
- * The rejection for a reply that carries an error: `ERR_REMOTE`, with the code its message starts
- * with, and the `issues` or `errorId` of the reply's result slot when it holds well-formed ones
+ * The rejection for a reply that carries an error: `ERR_BUSY` for a server's refusal, else
+ * `ERR_REMOTE`, with the code its message starts with, and the `issues` or `errorId` of the reply's result slot when it holds well-formed ones
  * (anything else there, e.g. a reference worker's data, is ignored).
  */
-export function remoteError(message: string, data?: unknown): GrenacheError {
+export function remoteError(message: string, data?: unknown, refusal = true): GrenacheError {
   const code = /^([A-Z][A-Z0-9_]*)(?::|$)/.exec(message)?.[1]
   // A server's refusal before its handler saw the request: not delivered, safe to send elsewhere.
-  if (code === 'ERR_BUSY') return new GrenacheError('ERR_BUSY', message)
+  // `refusal` false: the reply cannot be one (an HTTP 200: a worker refuses with 503).
+  if (code === 'ERR_BUSY' && refusal) return new GrenacheError('ERR_BUSY', message)
   const details = typeof data === 'object' && data !== null ? (data as Record<string, unknown>) : {}
   return new GrenacheError('ERR_REMOTE', message, {
     remoteCode: code,

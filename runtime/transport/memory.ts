@@ -1,5 +1,12 @@
 import { GrenacheError } from '../errors.js'
-import { decodeReply, decodeRequest, encodeReply, encodeRequest, peekRequestId } from './envelope.js'
+import {
+  decodeReply,
+  decodeRequest,
+  encodeHandlerReply,
+  encodeReply,
+  encodeRequest,
+  peekRequestId,
+} from './envelope.js'
 import { PendingRequests } from './pending.js'
 import { InFlight } from './shared/in-flight.js'
 import { checkRequest } from './shared/request-check.js'
@@ -80,7 +87,7 @@ export class MemoryServerTransport implements ServerTransport {
         reject(new GrenacheError('ERR_CONNECTION_RESET', `memory port ${this.#port}: closed`))
       this.#drops.add(drop)
       const reply = this.#inFlight.open((error, result) => {
-        if (this.#drops.delete(drop)) resolve(encodeReply(request.rid, error, result))
+        if (this.#drops.delete(drop)) resolve(encodeHandlerReply(request.rid, error, result))
       })
       try {
         handler({ ...request, transport: 'memory', certificate: undefined }, reply)

@@ -151,7 +151,7 @@ export class HttpCall implements Dispatcher.DispatchHandler {
         ),
       )
     } else if (reply.error !== null) {
-      this.fail(remoteError(reply.error, reply.result))
+      this.fail(remoteError(reply.error, reply.result, false))
     } else {
       this.#settle()
       this.#resolve(reply.result)

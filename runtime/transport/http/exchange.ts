@@ -3,7 +3,14 @@ import type { Socket } from 'node:net'
 import type { PeerCertificate, TLSSocket } from 'node:tls'
 import { gunzip, gzip } from 'node:zlib'
 import { GrenacheError } from '../../errors.js'
-import { decodeRequest, encodeReply, errorMessage, peekRequestId, type RequestEnvelope } from '../envelope.js'
+import {
+  decodeRequest,
+  encodeHandlerReply,
+  encodeReply,
+  errorMessage,
+  peekRequestId,
+  type RequestEnvelope,
+} from '../envelope.js'
 import type { ConnectionBounds } from '../shared/in-flight.js'
 import { ConnectionRequest } from '../shared/rpc-request.js'
 import { isRefused } from '../shared/server-limits.js'
@@ -257,7 +264,7 @@ function decodeStreamRequest(text: string, key: string): RequestEnvelope {
 function reply(req: RpcIncomingMessage, error: unknown, result: unknown): void {
   if (req.replied) return
   req.replied = true
-  const text = encodeReply(req.rid, error, result)
+  const text = encodeHandlerReply(req.rid, error, result)
   if (!req.compress) {
     writeResponse(req, 200, text, false)
     return

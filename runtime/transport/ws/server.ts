@@ -3,7 +3,7 @@ import type { PeerCertificate } from 'node:tls'
 import type WebSocket from 'ws'
 import type { RawData } from 'ws'
 import { GrenacheError } from '../../errors.js'
-import { decodeRequest, encodeReply, peekRequestId } from '../envelope.js'
+import { decodeRequest, encodeHandlerReply, encodeReply, peekRequestId } from '../envelope.js'
 import { ConnectionGate, InFlight } from '../shared/in-flight.js'
 import { ConnectionRequest } from '../shared/rpc-request.js'
 import type { Reply, RequestHandler, ServerTransport } from '../types.js'
@@ -166,7 +166,10 @@ export class WsServerTransport implements ServerTransport {
       send(encodeReply(rid, 'ERR_CLOSED: the worker is closing', null))
       return
     }
-    const reply: Reply = this.#inFlight.open((error, result) => send(encodeReply(rid, error, result)), gate)
+    const reply: Reply = this.#inFlight.open(
+      (error, result) => send(encodeHandlerReply(rid, error, result)),
+      gate,
+    )
     try {
       ;(this.#handler as RequestHandler)(
         new ConnectionRequest(

@@ -2,7 +2,7 @@ import { debuglog } from 'node:util'
 import type { Router } from 'zeromq'
 import { GrenacheError, toGrenacheError } from '../../errors.js'
 import { zmqModule } from '../../util/lazy-modules.js'
-import { decodeRequest, encodeReply, peekRequestId } from '../envelope.js'
+import { decodeRequest, encodeHandlerReply, encodeReply, peekRequestId } from '../envelope.js'
 import { InFlight, thrown } from '../shared/in-flight.js'
 import type { RequestHandler, ServerTransport } from '../types.js'
 import { bindEndpoint, endpointPort } from './endpoint.js'
@@ -183,7 +183,7 @@ export class ZmqServerTransport implements ServerTransport {
     }
     const reply = this.#inFlight.open((error, result) => {
       peer.inFlight--
-      this.#send(router, identity, encodeReply(rid, error, result))
+      this.#send(router, identity, encodeHandlerReply(rid, error, result))
     })
     try {
       const returned: unknown = handler(

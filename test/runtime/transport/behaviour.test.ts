@@ -21,10 +21,15 @@ const code = (promise: Promise<unknown>) =>
     (err: unknown) => (err instanceof GrenacheError ? err.code : `not a GrenacheError: ${String(err)}`),
   )
 
+let busyRuns = 0
 const handlers: Record<string, Handler> = {
   echo: (request, reply) => reply(null, request.payload),
   fail: (_request, reply) => reply(new Error('TOO_SLOW: n is too large')),
   'fail-string': (_request, reply) => reply('NOT_ALLOWED'),
+  'fail-busy': (_request, reply) => {
+    busyRuns++
+    reply(new GrenacheError('ERR_BUSY', 'ERR_BUSY: a call of its own was refused'))
+  },
   hang: () => undefined,
   slow: (request, reply) => setTimeout(() => reply(null, request.payload), 300),
   whoami: (request, reply) => reply(null, request.certificate?.fingerprint256 ?? null),
@@ -106,6 +111,20 @@ describe.each(KINDS)('the %s transport', (kind) => {
       code: 'ERR_REMOTE',
       message: 'NOT_ALLOWED',
     })
+  })
+
+  it("sends a handler's ERR_BUSY as ERR_WORKER: the request ran, so no client sends it elsewhere", async () => {
+    const before = busyRuns
+    const error = await client.request('fail-busy', 1).then(
+      () => undefined,
+      (err: unknown) => err as GrenacheError,
+    )
+    expect([error?.code, error?.remoteCode, error?.message]).toEqual([
+      'ERR_REMOTE',
+      'ERR_WORKER',
+      'ERR_WORKER: ERR_BUSY: a call of its own was refused',
+    ])
+    expect(busyRuns - before).toBe(1)
   })
 
   it('times a request out at its deadline with ERR_TIMEOUT', async () => {

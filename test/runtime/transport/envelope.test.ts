@@ -3,6 +3,7 @@ import { GrenacheError } from '../../../runtime/errors.js'
 import {
   decodeReply,
   decodeRequest,
+  encodeHandlerReply,
   encodeReply,
   encodeRequest,
   errorMessage,
@@ -89,6 +90,35 @@ describe('envelope', () => {
       })
       expect(remoteError('something broke').remoteCode).toBeUndefined()
       expect(remoteError('Lower: case').remoteCode).toBeUndefined()
+    })
+
+    it('is ERR_BUSY for a refusal, and ERR_REMOTE when the reply cannot be one', () => {
+      expect(remoteError('ERR_BUSY: limit')).toMatchObject({ code: 'ERR_BUSY' })
+      expect(remoteError('ERR_BUSY: limit', null, false)).toMatchObject({
+        code: 'ERR_REMOTE',
+        remoteCode: 'ERR_BUSY',
+      })
+      expect(remoteError('ERR_BUSYNESS: no')).toMatchObject({
+        code: 'ERR_REMOTE',
+        remoteCode: 'ERR_BUSYNESS',
+      })
+    })
+
+    it("sends a handler's ERR_BUSY as ERR_WORKER, and every other reply as encodeReply does", () => {
+      expect(JSON.parse(encodeHandlerReply('r', new Error('ERR_BUSY: downstream'), null))).toEqual([
+        'r',
+        'ERR_WORKER: ERR_BUSY: downstream',
+        null,
+      ])
+      expect(JSON.parse(encodeHandlerReply('r', 'ERR_BUSY', null))[1]).toBe('ERR_WORKER: ERR_BUSY')
+      for (const [error, result] of [
+        [null, { a: 1 }],
+        [new Error('ERR_BUSYNESS: no'), null],
+        [new Error('TOO_SLOW: n'), null],
+        ['NOT_ALLOWED', null],
+      ] as const) {
+        expect(encodeHandlerReply('r', error, result)).toBe(encodeReply('r', error, result))
+      }
     })
 
     it("carries a refusal's issues and a masked error's id through the result slot, both ways", () => {

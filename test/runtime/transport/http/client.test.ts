@@ -222,6 +222,24 @@ describe('HttpClientTransport', () => {
       }
     })
 
+    it("reads ERR_BUSY in a 200 reply as the handler's error (ERR_REMOTE): only a 503 is a refusal to retry elsewhere", async () => {
+      answer = (res, body) =>
+        res.end(JSON.stringify([envelope(body)[0], 'ERR_BUSY: a call of its own', null]))
+      const error = await rejection(client.request(raw.address, 'k', 1, { timeoutMs: 5000 }))
+      expect([error.code, error.remoteCode, error.message]).toEqual([
+        'ERR_REMOTE',
+        'ERR_BUSY',
+        'ERR_BUSY: a call of its own',
+      ])
+      answer = (res) => {
+        res.statusCode = 503
+        res.end('[null, "ERR_BUSY: this worker has 16 connections open", null]')
+      }
+      expect((await rejection(client.request(raw.address, 'k', 1, { timeoutMs: 5000 }))).code).toBe(
+        'ERR_BUSY',
+      )
+    })
+
     it("reads a Grenache error body under any status but 426 as the worker's answer (ERR_REMOTE)", async () => {
       for (const status of [400, 404, 413, 500, 503]) {
         answer = (res) => {
