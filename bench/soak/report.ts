@@ -60,6 +60,13 @@ function memoryRow(p: ProcessFigures, warmupMinutes: number): string[] {
         steady.map((s) => s.heapUsedMb),
       ),
     ),
+    `${mb(first?.heapTotalMb)} → ${mb(last?.heapTotalMb)}`,
+    signed(
+      slopePerMinute(
+        minutes,
+        steady.map((s) => s.rssMb - s.heapTotalMb),
+      ),
+    ),
     formatNumber(p.cpuPercent),
     handleChange(p.handlesBefore, p.handlesAfter),
   ]
@@ -98,11 +105,13 @@ export function formatSoakReport({ settings: s, quick, processes, load }: SoakRe
         'RSS MB/min',
         'heap MB start → end',
         'heap MB/min',
+        'heap reserved MB',
+        'RSS - reserved MB/min',
         'CPU %',
         'handles before → after',
       ],
       processes.map((p) => memoryRow(p, warmupMinutes)),
-      ['left', 'right', 'right', 'right', 'right', 'right', 'left'],
+      ['left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'left'],
     ),
     '',
     formatTable(
@@ -115,7 +124,9 @@ export function formatSoakReport({ settings: s, quick, processes, load }: SoakRe
       ['left', 'right', 'right', 'right', 'right', 'right', 'left'],
     ),
     '',
-    'A leak shows as a heap slope that stays positive run after run; RSS moves with the allocator',
-    'and the GC and needs a longer run (without --quick) to mean much.',
+    'A leak shows as a heap slope that stays positive run after run. RSS also grows as V8 reserves',
+    'more heap than it uses (heap reserved: mostly the young generation growing, in 8 and 16 MB steps,',
+    'to its maximum under a high allocation rate; bounded). Memory outside the heap (buffers, native',
+    'code, the allocator) grows when RSS - reserved keeps a positive slope.',
   ].join('\n')
 }
