@@ -3,7 +3,7 @@
  * the rules a service must follow. See docs/codegen.md.
  */
 import { z } from 'zod'
-import { checkNameAndVersion, type SchemaProblem } from './schema-rules.js'
+import { checkNameAndVersion, type SchemaProblem, zod3Problem, zodModuleProblem } from './schema-rules.js'
 import { OPAQUE_KEYWORD, opaqueChecks, refuseUnwireable } from './schema-wire.js'
 
 /** One method: zod input and output, the errors it may answer with, and whether it may run twice. */
@@ -109,6 +109,11 @@ export function checkService(service: unknown): SchemaProblem[] {
     fail('shape', '', 'is not a service definition (use defineService)')
     return problems
   }
+  const zod = zodModuleProblem(z)
+  if (zod) {
+    fail('zod-version', '', zod)
+    return problems
+  }
   const s = service as ServiceDefinition
   checkNameAndVersion(s, fail)
   if (s.key !== undefined && (typeof s.key !== 'string' || s.key.length === 0)) {
@@ -177,7 +182,8 @@ function checkWire(
   fail: (rule: string, path: string, message: string) => void,
 ): void {
   if (!(schema instanceof z.ZodType)) {
-    fail('zod', path, 'must be a zod type')
+    const zod3 = zod3Problem(schema)
+    fail(zod3 ? 'zod-version' : 'zod', path, zod3 ?? 'must be a zod type')
     return
   }
   // Field by field first, to name the field; zod's conversion below catches what the walk does not know.

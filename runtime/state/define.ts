@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { checkNameAndVersion, type SchemaProblem } from '../schema-rules.js'
+import { checkNameAndVersion, type SchemaProblem, zod3Problem, zodModuleProblem } from '../schema-rules.js'
 import type { Delta } from './types.js'
 
 /** A state's key: a zod string or integer type. */
@@ -89,8 +89,14 @@ export function checkState(state: unknown): StateProblem[] {
   if (s.description !== undefined && typeof s.description !== 'string') {
     fail('shape', 'description', 'must be a string')
   }
-  if (!(s.key instanceof z.ZodType)) fail('zod', 'key', 'must be a zod string or integer type')
-  if (!(s.leaf instanceof z.ZodObject)) fail('zod', 'leaf', 'must be a zod object (z.object({ … }))')
+  const own = zodModuleProblem(z)
+  const zod3 = zod3Problem(s.key) ?? zod3Problem(s.leaf)
+  if (own) fail('zod-version', '', own)
+  else if (zod3) fail('zod-version', zod3Problem(s.key) ? 'key' : 'leaf', zod3)
+  else {
+    if (!(s.key instanceof z.ZodType)) fail('zod', 'key', 'must be a zod string or integer type')
+    if (!(s.leaf instanceof z.ZodObject)) fail('zod', 'leaf', 'must be a zod object (z.object({ … }))')
+  }
   for (const name of ['maxKeyBytes', 'maxLeafBytes'] as const) {
     const value = s[name]
     const { max } = STATE_LIMITS[name]
