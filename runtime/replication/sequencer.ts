@@ -158,6 +158,10 @@ export class Sequencer<D> {
   /** Forgets everything: joining again. */
   reset(): void {
     this.next = 0
+    // What was seen before is forgotten with the rest: a forged seq far ahead would otherwise
+    // outlive every join and make each one give up again (a resync loop from one datagram).
+    this.known = 0
+    this.#scanned = 0
     this.#window.clear()
     this.#holes.length = 0
     this.#stopAsking()

@@ -16,6 +16,7 @@ import {
   Kind,
   seal,
   writeHeader,
+  writeHeartbeat,
 } from '../../../runtime/replication/packet.js'
 import { PacketHeader, parseHeader } from '../../../runtime/replication/packet-header.js'
 import { Publisher, type PublisherOptions } from '../../../runtime/replication/publisher.js'
@@ -374,6 +375,36 @@ describe('Replica and Publisher on a memory network', () => {
     await converged(pub, rep)
     expectSame(pub, rep)
     expect(rep.has('forged')).toBe(false)
+  })
+
+  it('resyncs once, not forever, after a forged heartbeat says the publisher is far ahead', async () => {
+    const memory = new MemoryNetwork()
+    const pub = await publisher(memory)
+    const rep = await replica(pub, memory)
+    await rep.synced({ timeoutMs: 5000 })
+    await publish(pub, orderBookWorkload(14), 500)
+    await converged(pub, rep)
+    const resyncs: string[] = []
+    rep.on('resync', ({ reason }) => resyncs.push(reason))
+    const forger = await memory.bind({ port: 0 })
+    open.push(forger)
+    const info = pub.info
+    if (!info) throw new Error('publisher not started')
+    const w = new ByteWriter(Buffer.alloc(256))
+    const ids = new FeedIds(Buffer.from(pub.session, 'hex'), OrderBookCodec.fingerprint)
+    writeHeader(w, Kind.HEARTBEAT, ids, pub.seq + 10_000_000)
+    writeHeartbeat(w, { timeMs: 0, digest: 0, leaves: 0, cycle: 0, flags: 0, intervalMs: 100 })
+    seal(w.buf, 0, w.pos)
+    forger.send(w.bytes(), { host: info.group, port: info.dataPort })
+    await until(() => resyncs.length > 0, 'a resync for the forged seq')
+    await publish(pub, orderBookWorkload(15), 500)
+    await converged(pub, rep)
+    expectSame(pub, rep)
+    // The forged seq was forgotten with the join: the replica stays live instead of resyncing again
+    // after every join, as it did while the seq outlived the join.
+    await publish(pub, orderBookWorkload(16), 200)
+    await converged(pub, rep)
+    expect(resyncs).toEqual(['overflow'])
   })
 
   it('keeps its buffers bounded: a replica that misses more than its window resyncs instead of growing', async () => {
