@@ -28,6 +28,14 @@ export interface RepairOptions {
 }
 
 /**
+ * Datagrams one NACK is answered with, at most (about 370 KB of full ones). A forged NACK of 64
+ * ranges over the whole ring would otherwise send all of it (8 MiB by default) twice, a copy to the
+ * address it claims to come from. A replica asks again for what is still missing, and a replica's
+ * window (65 536 deltas) spans about 520 full datagrams: a hole that large takes a few rounds.
+ */
+export const MAX_DATAGRAMS_PER_NACK = 256
+
+/**
  * The publisher's side of loss repair: keeps the DATA datagrams sent (bounded in bytes) and
  * answers a NACK at once with the datagrams holding each range (marked retransmitted), or with
  * UNRECOVERABLE when a range is gone. A datagram resent within `repairHoldMs` is not resent for
@@ -56,13 +64,18 @@ export class RepairService {
     this.#stats.nacks++
     const last = this.#o.seq()
     const now = performance.now()
+    let budget = MAX_DATAGRAMS_PER_NACK
     for (const range of ranges) {
       if (range.count === 0 || range.from < 1 || range.from > last) continue
       const count = Math.min(range.count, last - range.from + 1)
       const ids = this.#ring.find(range.from, count)
-      if (ids) this.#resend(ids, from, now)
-      else this.#unrecoverable(range.from, count, from)
+      if (!ids) this.#unrecoverable(range.from, count, from)
+      else if (budget > 0) {
+        this.#resend(ids.length > budget ? ids.slice(0, budget) : ids, from, now)
+        budget -= ids.length
+      }
     }
+    if (budget < 0) this.#stats.nacksCapped++
     if (this.#held.size > 4096) {
       for (const [id, held] of this.#held) if (now - held.at >= this.#o.repairHoldMs) this.#held.delete(id)
     }

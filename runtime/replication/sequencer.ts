@@ -191,7 +191,15 @@ export class Sequencer<D> {
     if (from > this.known) return
     const now = performance.now()
     for (const range of this.#missing(from, this.known)) {
-      holes.push({ from: range.from, to: range.from + range.count - 1, seenAt: now, askedAt: 0, tries: 0 })
+      holes.push({
+        from: range.from,
+        to: range.from + range.count - 1,
+        seenAt: now,
+        askedAt: 0,
+        tries: 0,
+        nacks: 0,
+        left: range.count,
+      })
       this.#stats.gaps++
     }
     this.#scanned = this.known
@@ -207,7 +215,7 @@ export class Sequencer<D> {
     if (repairChannel.hasSubscribers) {
       for (let i = 0; i < closed; i++) {
         const hole = holes[i] as Hole
-        repairChannel.publish({ ms: now - hole.seenAt, seqs: hole.to - hole.from + 1, nacks: hole.tries })
+        repairChannel.publish({ ms: now - hole.seenAt, seqs: hole.to - hole.from + 1, nacks: hole.nacks })
       }
     }
     holes.splice(0, closed)
@@ -238,9 +246,12 @@ export class Sequencer<D> {
     const ranges: SeqRange[] = []
     for (const hole of this.#holes) {
       if (hole.askedAt !== 0) continue
+      const missing = this.#missing(Math.max(hole.from, this.next), hole.to)
       hole.askedAt = now
       hole.tries = 1
-      ranges.push(...this.#missing(Math.max(hole.from, this.next), hole.to))
+      hole.nacks = 1
+      hole.left = count(missing)
+      ranges.push(...missing)
     }
     this.#send(ranges)
     this.#scheduleRetry()
@@ -256,13 +267,20 @@ export class Sequencer<D> {
     const ranges: SeqRange[] = []
     for (const hole of this.#holes) {
       if (hole.askedAt === 0 || now < this.#due(hole)) continue
+      const missing = this.#missing(Math.max(hole.from, this.next), hole.to)
+      const left = count(missing)
+      // Part of it came (a publisher answers a NACK with at most 256 datagrams): that is progress,
+      // and the attempts count from here.
+      if (left < hole.left) hole.tries = 0
       if (hole.tries >= this.#o.nackAttempts) {
         this.#hooks.giveUp('nack-attempts')
         return
       }
       hole.askedAt = now
       hole.tries++
-      ranges.push(...this.#missing(Math.max(hole.from, this.next), hole.to))
+      hole.nacks++
+      hole.left = left
+      ranges.push(...missing)
     }
     this.#send(ranges)
     this.#scheduleRetry()
@@ -290,11 +308,23 @@ export class Sequencer<D> {
   }
 }
 
+/** The seqs `ranges` cover. */
+function count(ranges: readonly SeqRange[]): number {
+  let total = 0
+  for (const range of ranges) total += range.count
+  return total
+}
+
 /** A run of missing seqs: when it was seen, when it was last asked for, how many times. */
 interface Hole {
   from: number
   to: number
   seenAt: number
   askedAt: number
+  /** Asks since the hole last shrank (what `nackAttempts` bounds). */
   tries: number
+  /** Asks in all. */
+  nacks: number
+  /** Seqs still missing at the last ask. */
+  left: number
 }

@@ -14,6 +14,8 @@ export interface PublisherStats {
   retransmits: number
   /** NACKed datagrams not sent again because they just were (`repairHoldMs`). */
   retransmitsHeld: number
+  /** NACKs answered with only their first `MAX_DATAGRAMS_PER_NACK` (256) datagrams; the replica asks again. */
+  nacksCapped: number
   unrecoverable: number
   snapshotCycles: number
   snapshotBytes: number
@@ -69,6 +71,7 @@ export function publisherStats(): PublisherStats {
     nacks: 0,
     retransmits: 0,
     retransmitsHeld: 0,
+    nacksCapped: 0,
     unrecoverable: 0,
     snapshotCycles: 0,
     snapshotBytes: 0,

@@ -164,6 +164,26 @@ describe('Replica and Publisher on a memory network', () => {
     expect(rep.stats.gaps).toBeGreaterThan(0)
   })
 
+  it('repairs a hole of 600 datagrams without a resync: each NACK brings 256, and the rest is asked again', async () => {
+    const memory = new MemoryNetwork()
+    // Small datagrams, all sent in one turn: the replica sees one hole of 600 datagrams at once.
+    const pub = await publisher(memory, { maxDatagramBytes: 256 })
+    const lossy = receiving(memory, {
+      dropIf: (bytes, index, kind) =>
+        kind === Kind.DATA &&
+        index >= 20 &&
+        index < 620 &&
+        ((bytes[DATA_FLAGS_OFFSET] as number) & DATA_RETRANSMIT) === 0,
+    })
+    const rep = await replica(pub, lossy)
+    await rep.synced({ timeoutMs: 5000 })
+    await publish(pub, orderBookWorkload(41), 8000, 8000)
+    await converged(pub, rep)
+    expectSame(pub, rep)
+    expect(pub.stats.nacksCapped).toBeGreaterThan(0)
+    expect(rep.stats.resyncs).toBe(0)
+  })
+
   it('answers every replica that lost a datagram when retransmits go to the requester (no hold)', async () => {
     const memory = new MemoryNetwork()
     // A hold long enough to starve the second replica if it applied to unicast retransmits.

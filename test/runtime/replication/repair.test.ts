@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { DatagramAddress } from '../../../runtime/replication/endpoint.js'
 import { FeedIds } from '../../../runtime/replication/packet.js'
-import { RepairService } from '../../../runtime/replication/repair.js'
+import { MAX_DATAGRAMS_PER_NACK, RepairService } from '../../../runtime/replication/repair.js'
 import { publisherStats } from '../../../runtime/replication/stats.js'
 
 describe('RepairService hold', () => {
@@ -53,5 +53,47 @@ describe('RepairService hold', () => {
       ['127.0.0.1:5001', 2],
       ['127.0.0.1:5002', 2],
     ])
+  })
+})
+
+describe('RepairService cap', () => {
+  it(`answers one NACK with at most ${MAX_DATAGRAMS_PER_NACK} datagrams, the oldest asked first, however much it asks`, () => {
+    const resent: number[] = []
+    const stats = publisherStats()
+    const ids = new FeedIds(new Uint8Array(8), 'b863cacee53a6b09')
+    const held = 1000
+    const repair = new RepairService(
+      {
+        retransmitBufferBytes: 1 << 20,
+        repairHoldMs: 0,
+        ids: () => ids,
+        seq: () => held,
+        resend: (bytes) => resent.push(bytes.readUInt16LE(4)),
+        answer: () => {},
+      },
+      stats,
+    )
+    for (let seq = 1; seq <= held; seq++) {
+      const datagram = Buffer.alloc(6)
+      datagram.writeUInt16LE(seq, 4)
+      repair.keep(datagram, seq, 1)
+    }
+    // Two ranges over everything held, as a forged NACK would ask.
+    repair.nack(
+      [
+        { from: 1, count: held },
+        { from: 1, count: held },
+      ],
+      { host: '127.0.0.1', port: 5001 },
+    )
+    expect(resent).toHaveLength(MAX_DATAGRAMS_PER_NACK)
+    expect(resent.slice(0, 3)).toEqual([1, 2, 3])
+    expect(stats.nacksCapped).toBe(1)
+    expect(stats.unrecoverable).toBe(0)
+    // The replica asks again from where the answer stopped, and gets the next ones.
+    resent.length = 0
+    repair.nack([{ from: MAX_DATAGRAMS_PER_NACK + 1, count: 10 }], { host: '127.0.0.1', port: 5001 })
+    expect(resent).toEqual(Array.from({ length: 10 }, (_, i) => MAX_DATAGRAMS_PER_NACK + 1 + i))
+    expect(stats.nacksCapped).toBe(1)
   })
 })

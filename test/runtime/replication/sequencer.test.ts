@@ -137,3 +137,57 @@ describe('Sequencer NACK timing', () => {
     s.close()
   })
 })
+
+describe('Sequencer attempts', () => {
+  function sequencer(nackAttempts: number) {
+    const nacks: SeqRange[][] = []
+    const gaveUp: string[] = []
+    const s = new Sequencer<string>(
+      {
+        apply: () => undefined,
+        nack: (ranges) => nacks.push(ranges),
+        giveUp: (reason) => gaveUp.push(reason),
+      },
+      { maxBufferedDeltas: 1_000, nackDelayMs: 0, nackRetryMs: 1, nackAttempts },
+      replicaStats(),
+    )
+    s.begin(0)
+    s.offer(1, 'a')
+    s.saw(21)
+    s.offer(21, 'u')
+    s.settle()
+    return { s, nacks, gaveUp }
+  }
+
+  /** Waits until `nacks` has `n` entries (the retry timer's; at most 32 ms apart). */
+  async function nacked(nacks: unknown[], n: number): Promise<void> {
+    const deadline = performance.now() + 5_000
+    while (nacks.length < n && performance.now() < deadline) await new Promise((r) => setTimeout(r, 1))
+    expect(nacks.length).toBeGreaterThanOrEqual(n)
+  }
+
+  it('gives up after nackAttempts asks that brought nothing', async () => {
+    const { s, nacks, gaveUp } = sequencer(3)
+    await nacked(nacks, 3)
+    const deadline = performance.now() + 5_000
+    while (gaveUp.length === 0 && performance.now() < deadline) await new Promise((r) => setTimeout(r, 1))
+    expect(gaveUp).toEqual(['nack-attempts'])
+    expect(nacks).toHaveLength(3)
+    s.close()
+  })
+
+  it('counts the attempts again when part of the hole came (an answer capped by the publisher)', async () => {
+    const { s, nacks, gaveUp } = sequencer(3)
+    // Seqs 2..20 are missing; each answer brings the oldest two, as a capped publisher would.
+    for (let next = 2; next <= 20; next += 2) {
+      await nacked(nacks, nacks.length + 1)
+      expect(nacks.at(-1)?.[0]?.from).toBe(next)
+      s.offer(next, 'x')
+      if (next + 1 <= 20) s.offer(next + 1, 'y')
+      s.settle()
+    }
+    expect(gaveUp).toEqual([])
+    expect(nacks.length).toBeGreaterThan(3)
+    s.close()
+  })
+})
