@@ -41,6 +41,13 @@ export interface PublisherOptions {
   repairHoldMs?: number
   /** Rate of the snapshot carousel (bytes per second); default 16 MB/s. */
   snapshotBytesPerSecond?: number
+  /**
+   * A unicast feed's replicas at once; a HELLO that would add one more is not taken (counted in
+   * `subscribersRefused`) until one leaves or stops renewing. Each subscriber gets a copy of every
+   * datagram, so forged HELLOs would otherwise multiply the publisher's sends without bound.
+   * Default 256.
+   */
+  maxSubscribers?: number
   /** The session id (16 hex digits); default a random one. A relay keeps its upstream's. */
   session?: string
   /**
@@ -58,6 +65,7 @@ export interface ResolvedPublisherOptions {
   port: number
   validate: boolean
   lingerMs: number
+  maxSubscribers: number
   maxDatagramBytes: number
   heartbeatMs: number
   retransmitBufferBytes: number
@@ -89,6 +97,7 @@ export function resolvePublisherOptions(options: PublisherOptions): ResolvedPubl
     port: checkOption.port('port', options.port ?? 0),
     validate: checkOption.boolean('validate', options.validate ?? true),
     lingerMs: checkOption.integer('lingerMs', options.lingerMs ?? 0, 0, 1000),
+    maxSubscribers: checkOption.integer('maxSubscribers', options.maxSubscribers ?? 256, 1, 65_536),
     maxDatagramBytes: checkOption.integer('maxDatagramBytes', options.maxDatagramBytes ?? 1472, 256, 65507),
     heartbeatMs: checkOption.integer('heartbeatMs', options.heartbeatMs ?? 100, 1, 60_000),
     retransmitBufferBytes: checkOption.integer(

@@ -69,7 +69,7 @@ export class Publisher<K, L, P = Partial<L>> extends EventEmitter<PublisherEvent
         ? FeedIds.random(codec.fingerprint)
         : new FeedIds(Buffer.from(this.#o.session, 'hex'), codec.fingerprint)
     this.#store = new LeafStore(codec, new ByteWriter(codec.maxKeyBytes + codec.maxLeafBytes + 16))
-    this.#subscribers = new Subscribers(this.#o.heartbeatMs)
+    this.#subscribers = new Subscribers(this.#o.heartbeatMs, this.#o.maxSubscribers)
     this.#repair = new RepairService(
       {
         retransmitBufferBytes: this.#o.retransmitBufferBytes,
@@ -107,7 +107,9 @@ export class Publisher<K, L, P = Partial<L>> extends EventEmitter<PublisherEvent
         seq: () => this.#batcher.seq,
         info: () => this.info as FeedInfo,
         subscribe: (flags, from) => {
-          if (this.#transport.kind === 'unicast') this.#subscribers.hello(flags, from)
+          if (this.#transport.kind === 'unicast' && !this.#subscribers.hello(flags, from)) {
+            this.#stats.subscribersRefused++
+          }
         },
         demand: () => this.#carousel?.demand(),
         parts: (cycle, parts) => this.#carousel?.parts(cycle, parts),

@@ -25,6 +25,8 @@ export interface PublisherStats {
   dropped: number
   sendErrors: number
   subscribers: number
+  /** HELLOs of a unicast feed not taken: `maxSubscribers` were subscribed. */
+  subscribersRefused: number
 }
 
 /** What a replica counts. */
@@ -79,6 +81,7 @@ export function publisherStats(): PublisherStats {
     dropped: 0,
     sendErrors: 0,
     subscribers: 0,
+    subscribersRefused: 0,
   }
 }
 

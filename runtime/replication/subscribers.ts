@@ -15,28 +15,36 @@ interface Subscriber {
 export class Subscribers {
   readonly #byAddress = new Map<string, Subscriber>()
   readonly #heartbeatMs: number
+  readonly #max: number
 
-  constructor(heartbeatMs: number) {
+  constructor(heartbeatMs: number, max: number) {
     this.#heartbeatMs = heartbeatMs
+    this.#max = max
   }
 
   get size(): number {
     return this.#byAddress.size
   }
 
-  /** Takes the subscription flags of a HELLO. */
-  hello(flags: number, from: DatagramAddress): void {
+  /** Takes the subscription flags of a HELLO; false when it would add a subscriber past the limit. */
+  hello(flags: number, from: DatagramAddress): boolean {
     const key = addressKey(from)
     if (flags & HELLO_LEAVE) {
       this.#byAddress.delete(key)
-      return
+      return true
     }
-    if (!(flags & HELLO_SUBSCRIBE)) return
+    if (!(flags & HELLO_SUBSCRIBE)) return true
     const now = performance.now()
-    const subscriber = this.#byAddress.get(key) ?? { address: { ...from }, expiresMs: 0, carouselUntilMs: 0 }
+    let subscriber = this.#byAddress.get(key)
+    if (!subscriber) {
+      if (this.#byAddress.size >= this.#max) this.expire()
+      if (this.#byAddress.size >= this.#max) return false
+      subscriber = { address: { ...from }, expiresMs: 0, carouselUntilMs: 0 }
+      this.#byAddress.set(key, subscriber)
+    }
     subscriber.expiresMs = now + this.#heartbeatMs * 5
     if (flags & HELLO_CAROUSEL) subscriber.carouselUntilMs = now + this.#heartbeatMs * 3
-    this.#byAddress.set(key, subscriber)
+    return true
   }
 
   /** Every subscriber's address. */

@@ -69,6 +69,31 @@ describe('replication over UDP', () => {
     expect(pub.stats.subscribers).toBe(1)
   })
 
+  it('takes at most maxSubscribers replicas on a unicast feed; one more gets in once a place is free', async () => {
+    const pub = await publisher({ transport: { kind: 'unicast' }, maxSubscribers: 1 })
+    await publish(pub, orderBookWorkload(34), 500, 100)
+    const a = await replica(pub, { transport: { kind: 'unicast' } })
+    const address = pub.address
+    if (!address) throw new Error('publisher not started')
+    const b = new Replica(OrderBookCodec, {
+      publisher: `${address.host}:${address.port}`,
+      transport: { kind: 'unicast' },
+    })
+    open.push(b)
+    await b.start({ timeoutMs: 10_000 })
+    const deadline = Date.now() + 5000
+    while (pub.stats.subscribersRefused === 0 && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 10))
+    expect(pub.stats.subscribersRefused).toBeGreaterThan(0)
+    expect(pub.stats.subscribers).toBe(1)
+    expect(b.status).toBe('joining')
+    await a.close()
+    await b.synced({ timeoutMs: 10_000 })
+    await publish(pub, orderBookWorkload(35), 500, 100)
+    await converged(pub, b)
+    expectSame(pub, b)
+  })
+
   it('repairs 5% loss over real multicast sockets on 127.0.0.1', async () => {
     const pub = await publisher({ transport: { kind: 'multicast', group: group(), interface: '127.0.0.1' } })
     const network = lossyNetwork(new UdpNetwork({ interface: '127.0.0.1' }), (index) => ({
@@ -102,6 +127,7 @@ describe('replication over UDP', () => {
       [{ maxDatagramBytes: 100 }, 'options.maxDatagramBytes'],
       [{ repairTo: 'everyone' as 'group' }, 'options.repairTo'],
       [{ retransmitBufferBytes: 2 ** 31 }, 'options.retransmitBufferBytes'],
+      [{ maxSubscribers: 0 }, 'options.maxSubscribers'],
       [{ session: 'xyz' }, 'options.session'],
       [{ snapshotStream: 'smtp' as 'http' }, 'options.snapshotStream'],
     ]
