@@ -13,7 +13,7 @@ export const ERROR_CODES = {
   ERR_CONNECTION_RESET: 'the connection closed before the answer arrived (ECONNRESET, EPIPE, socket closed)',
   ERR_CONNECTION_FAILED: 'the connection failed for another network reason (unreachable host, DNS failure)',
   ERR_BUSY:
-    'a server refused the connection or request undelivered: too many connections (`maxConnections`) or too many requests in flight on one connection; safe to retry elsewhere',
+    "a server refused the connection or request undelivered: too many connections (`maxConnections`) or too many requests in flight on one connection; safe to retry elsewhere. A handler's own error that says `ERR_BUSY` (rethrown from a call of its own) travels as `ERR_WORKER: ERR_BUSY: …` and arrives as `ERR_REMOTE`: that request ran, and is not sent elsewhere. Over HTTP only a `503` is a refusal",
   ERR_ADDRESS_IN_USE: 'a port to listen on is already taken (EADDRINUSE)',
   ERR_ANNOUNCE_MISMATCH:
     'a worker, publisher or feed would be announced at an address it does not listen on (its Grape is seen at another address, or at several); the message names the bound and the announced addresses and the fixes',
