@@ -157,7 +157,12 @@ export class LossyEndpoint implements DatagramEndpoint {
     this.#delayed.clear()
     this.#held = []
     this.#stalled = undefined
-    this.#closed = this.inner.close()
+    // Nothing is delivered after close: let go of the owner (a `lossyNetwork` keeps its endpoints
+    // for their stats, and a closed replica must not stay reachable through them).
+    this.#listeners.length = 0
+    this.#closed = this.inner.close().finally(() => {
+      this.#errorListeners.length = 0
+    })
     return this.#closed
   }
 

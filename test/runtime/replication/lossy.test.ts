@@ -1,7 +1,10 @@
 import { setTimeout as delay, setImmediate as tick } from 'node:timers/promises'
+import v8 from 'node:v8'
+import vm from 'node:vm'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { DatagramEndpoint } from '../../../runtime/replication/endpoint.js'
 import { type LossyEndpoint, type LossyOptions, lossy } from '../../../runtime/replication/lossy.js'
+import { lossyNetwork } from '../../../runtime/replication/lossy-network.js'
 import { MemoryNetwork } from '../../../runtime/replication/memory-network.js'
 
 const DATA = 1
@@ -341,4 +344,27 @@ describe('lossy()', () => {
       )
     },
   )
+})
+
+describe('lossyNetwork()', () => {
+  it('keeps its endpoints for their stats, but a closed one lets go of its listeners (and their owner)', async () => {
+    v8.setFlagsFromString('--expose-gc')
+    const gc = vm.runInNewContext('gc') as () => void
+    const network = lossyNetwork(new MemoryNetwork(), { on: 'receive', drop: 0.1 })
+    const owner = await (async () => {
+      // Stands for a replica: what its listeners close over.
+      const replica = { leaves: new Map([['o-1', { size: 1 }]]) }
+      const endpoint = await network.bind({ port: 0 })
+      endpoint.onMessage(() => replica.leaves.clear())
+      endpoint.onError(() => replica.leaves.clear())
+      await endpoint.close()
+      return new WeakRef(replica)
+    })()
+    for (let i = 0; i < 3 && owner.deref() !== undefined; i++) {
+      await tick()
+      gc()
+    }
+    expect(network.endpoints).toHaveLength(1)
+    expect(owner.deref()).toBeUndefined()
+  })
 })
