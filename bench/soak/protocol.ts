@@ -19,6 +19,10 @@ export interface SoakSettings {
   lookupConcurrency: number
   /** Between two short-lived clients (a new Link and RpcClient, one call, both closed), ms. */
   churnEveryMs: number
+  /** Deltas a second the feed publisher sends for the whole run. */
+  feedRate: number
+  /** Between two short-lived replicas of the feed, ms. */
+  feedChurnEveryMs: number
 }
 
 export function soakSettings(quick: boolean): SoakSettings {
@@ -29,6 +33,8 @@ export function soakSettings(quick: boolean): SoakSettings {
     concurrency: 4,
     lookupConcurrency: 2,
     churnEveryMs: 100,
+    feedRate: 20_000,
+    feedChurnEveryMs: quick ? 4000 : 10_000,
   }
 }
 
@@ -69,4 +75,35 @@ export interface LoadResult {
   lookups: CallFigures
   /** Short-lived clients: each a new Link and RpcClient, one call, both closed. */
   churn: CallFigures
+}
+
+/** Argument of feed-child.ts. */
+export interface FeedConfig {
+  role: 'publisher' | 'replica'
+  /** The Grape the publisher announces through, or the replicas look it up through. */
+  grape: string
+  /** Between two short-lived replicas (join from the carousel, sync, close), ms. */
+  churnEveryMs: number
+}
+
+export interface FeedRunParams {
+  /** Deltas a second. */
+  rate: number
+  durationMs: number
+}
+
+/** Where a publisher or a replica stands. */
+export interface FeedState {
+  seq: number
+  digest: number
+  leaves: number
+  resyncs: number
+  /** Short-lived replicas that joined and synced. */
+  joins: number
+  joinErrors: number
+  firstJoinError: string | undefined
+}
+
+export interface FeedPublished extends FeedState {
+  deltas: number
 }

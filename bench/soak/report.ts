@@ -1,7 +1,14 @@
 import { type MemorySample, slopePerMinute } from '../lib/memory.js'
 import { formatNumber } from '../lib/stats.js'
 import { formatTable } from '../lib/table.js'
-import { type CallFigures, type LoadResult, type SoakSettings, TRANSPORTS } from './protocol.js'
+import {
+  type CallFigures,
+  type FeedPublished,
+  type FeedState,
+  type LoadResult,
+  type SoakSettings,
+  TRANSPORTS,
+} from './protocol.js'
 
 /** One memory sample of one process, at `minute` since the load started. */
 export interface Sample extends MemorySample {
@@ -22,6 +29,8 @@ export interface SoakReportInput {
   quick: boolean
   processes: ProcessFigures[]
   load: LoadResult
+  /** The replication feed: what the publisher sent, where the replica got to. */
+  feed: { published: FeedPublished; replica: FeedState }
 }
 
 const mb = (value: number | undefined) => (value === undefined ? 'n/a' : value.toFixed(1))
@@ -84,7 +93,46 @@ function callRow(name: string, figures: CallFigures, seconds: number): string[] 
   ]
 }
 
-export function formatSoakReport({ settings: s, quick, processes, load }: SoakReportInput): string {
+function feedTable(
+  { published, replica }: SoakReportInput['feed'],
+  s: SoakSettings,
+  seconds: number,
+): string {
+  const converged =
+    replica.seq === published.seq &&
+    replica.digest === published.digest &&
+    replica.leaves === published.leaves
+  return formatTable(
+    ['feed', 'deltas', 'per s', 'seq', 'leaves', 'converged', 'resyncs', 'joins (churn)', 'join errors'],
+    [
+      [
+        'publisher',
+        formatNumber(published.deltas),
+        formatNumber(published.deltas / seconds),
+        formatNumber(published.seq),
+        formatNumber(published.leaves),
+        '',
+        '',
+        '',
+        '',
+      ],
+      [
+        `replica (1% loss)`,
+        '',
+        '',
+        formatNumber(replica.seq),
+        formatNumber(replica.leaves),
+        converged ? 'yes (seq, digest, leaves)' : 'NO',
+        formatNumber(replica.resyncs),
+        `${formatNumber(replica.joins)} (one per ${s.feedChurnEveryMs / 1000} s)`,
+        replica.joinErrors > 0 ? `${replica.joinErrors}: ${replica.firstJoinError}` : '0',
+      ],
+    ],
+    ['left', 'right', 'right', 'right', 'right', 'left', 'right', 'right', 'left'],
+  )
+}
+
+export function formatSoakReport({ settings: s, quick, processes, load, feed }: SoakReportInput): string {
   const seconds = load.elapsedMs / 1000
   const warmupMinutes = s.warmupMs / 60_000
   const samples = processes[0]?.samples.length ?? 0
@@ -93,7 +141,10 @@ export function formatSoakReport({ settings: s, quick, processes, load }: SoakRe
     '',
     `Two Grapes, a worker (RpcServer on http, ws and zmq, announced through Grape 1) and a load generator`,
     `(an RpcClient per transport, ${s.concurrency} calls in flight each; ${s.lookupConcurrency} raw /lookup calls in flight on`,
-    `Grape 2; a short-lived Link and RpcClient every ${s.churnEveryMs} ms), each in its own process.`,
+    `Grape 2; a short-lived Link and RpcClient every ${s.churnEveryMs} ms); a replication feed (a publisher`,
+    `announced through Grape 1 sending ${s.feedRate} order-book deltas/s on a 127.0.0.1 multicast group, a replica`,
+    `found through Grape 2 losing 1% of what it receives, and a second replica that joins from the carousel`,
+    `and leaves every ${s.feedChurnEveryMs / 1000} s); each in its own process.`,
     `Memory: ${samples} samples per process, every ${s.sampleMs} ms, each after a full GC (--expose-gc);`,
     `slopes are least squares over the samples after the first ${s.warmupMs / 1000} s (warm-up). Handles:`,
     `process.getActiveResourcesInfo() after 6 s idle, before the load and after it.`,
@@ -123,6 +174,8 @@ export function formatSoakReport({ settings: s, quick, processes, load }: SoakRe
       ],
       ['left', 'right', 'right', 'right', 'right', 'right', 'left'],
     ),
+    '',
+    feedTable(feed, s, seconds),
     '',
     'A leak shows as a heap slope that stays positive run after run. RSS also grows as V8 reserves',
     'more heap than it uses (heap reserved: mostly the young generation growing, in 8 and 16 MB steps,',

@@ -11,6 +11,10 @@ import type { MemorySample } from '../lib/memory.js'
 import { cpuSnapshot } from '../lib/proc-cpu.js'
 import type { Suite, SuiteContext, SuiteReport } from '../lib/suite.js'
 import {
+  type FeedConfig,
+  type FeedPublished,
+  type FeedRunParams,
+  type FeedState,
   type LoadParams,
   type LoadResult,
   type SoakSettings,
@@ -58,9 +62,21 @@ async function runSoak(context: SuiteContext, s: SoakSettings): Promise<SuiteRep
     spawnChild({ name, script, args: [JSON.stringify(config)], nodeArgs: GC, lifetimeMs, verbose })
   const worker = spawn('soak-worker', 'bench/soak/worker-child.ts', { grape: pair.urls[0] })
   const load = spawn('soak-load', 'bench/soak/load-child.ts', { grape: pair.urls[1] })
+  const feed = (role: FeedConfig['role'], grape: string) =>
+    spawn(`soak-feed-${role}`, 'bench/soak/feed-child.ts', {
+      role,
+      grape,
+      churnEveryMs: s.feedChurnEveryMs,
+    } satisfies FeedConfig)
+  const publisher = feed('publisher', pair.urls[0] as string)
+  let replica: BenchChild | undefined
   try {
     const { ports } = await worker.ready<WorkerReady>(60_000)
     await load.ready(60_000)
+    await publisher.ready(60_000)
+    // Started once the feed is announced: the replica finds it through the other Grape.
+    replica = feed('replica', pair.urls[1] as string)
+    await replica.ready(60_000)
     const workers = Object.fromEntries(TRANSPORTS.map((t) => [t, `127.0.0.1:${ports[t]}`])) as Record<
       SoakTransport,
       string
@@ -71,6 +87,8 @@ async function runSoak(context: SuiteContext, s: SoakSettings): Promise<SuiteRep
       { name: 'Grape 2 (looked up)', child: pair.grapes[1], samples: [] },
       { name: 'worker', child: worker, samples: [] },
       { name: 'load generator', child: load, samples: [] },
+      { name: 'feed publisher', child: publisher, samples: [] },
+      { name: 'feed replica (+ churn)', child: replica, samples: [] },
     ]
     const handlesOf = () =>
       Promise.all(watched.map((w) => w.child.call<Record<string, number>>('handles', {}, 10_000)))
@@ -93,12 +111,26 @@ async function runSoak(context: SuiteContext, s: SoakSettings): Promise<SuiteRep
       }
     })()
     let result: LoadResult
+    let published: FeedPublished
     try {
       const params: LoadParams = { settings: s, workers }
-      result = await load.call<LoadResult>('run', params, s.durationMs + 60_000)
+      const feedRun: FeedRunParams = { rate: s.feedRate, durationMs: s.durationMs }
+      ;[result, published] = await Promise.all([
+        load.call<LoadResult>('run', params, s.durationMs + 60_000),
+        publisher.call<FeedPublished>('run', feedRun, s.durationMs + 60_000),
+      ])
     } finally {
       running = false
       await sampling
+    }
+    const feedReplica = replica
+    await feedReplica.call('stopChurn', {}, 60_000)
+    // The replica has the publisher's state at its last seq (or says how far it got).
+    let reached = await feedReplica.call<FeedState>('state', {}, 10_000)
+    const deadline = performance.now() + 10_000
+    while (reached.seq < published.seq && performance.now() < deadline) {
+      await sleep(100)
+      reached = await feedReplica.call<FeedState>('state', {}, 10_000)
     }
     const elapsedMs = performance.now() - start
     const cpuAfter = cpuSnapshot(pids)
@@ -113,10 +145,18 @@ async function runSoak(context: SuiteContext, s: SoakSettings): Promise<SuiteRep
       handlesAfter: after[i] as Record<string, number>,
     }))
     return {
-      text: formatSoakReport({ settings: s, quick: context.quick, processes, load: result }),
-      raw: { settings: s, load: result, processes },
+      text: formatSoakReport({
+        settings: s,
+        quick: context.quick,
+        processes,
+        load: result,
+        feed: { published, replica: reached },
+      }),
+      raw: { settings: s, load: result, processes, feed: { published, replica: reached } },
     }
   } finally {
+    await replica?.stop()
+    await publisher.stop()
     await load.stop()
     await worker.stop()
     await pair.stop()
