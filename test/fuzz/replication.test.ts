@@ -1,6 +1,5 @@
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { OrderBookLeaf } from '../../generated/index.js'
 import type {
   DatagramAddress,
   DatagramEndpoint,
@@ -21,6 +20,8 @@ import { Publisher } from '../../runtime/replication/publisher.js'
 import { Replica } from '../../runtime/replication/replica.js'
 import { ByteWriter } from '../../runtime/state/byte-writer.js'
 import {
+  type Book,
+  type BookReplica,
   converged,
   OrderBookCodec,
   orderBookWorkload,
@@ -48,9 +49,6 @@ import {
  * of the replica's sockets. Nothing may escape either of them, and after each batch the replica must
  * again reach the publisher's seq with its digest and leaves, however many resyncs that took.
  */
-
-type Book = Publisher<string, OrderBookLeaf, Partial<OrderBookLeaf>>
-type BookReplica = Replica<string, OrderBookLeaf, Partial<OrderBookLeaf>>
 
 /** A network whose endpoints copy every datagram they send or receive into `corpus`. */
 function sniffing(network: DatagramNetwork, corpus: Buffer[], bound: DatagramAddress[]): DatagramNetwork {

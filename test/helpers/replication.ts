@@ -38,8 +38,9 @@ export function orderBookWorkload(seed: number, keys = 500, clears = false): () 
   }
 }
 
-type Book = Publisher<string, OrderBookLeaf, Partial<OrderBookLeaf>>
-type BookReplica = Replica<string, OrderBookLeaf, Partial<OrderBookLeaf>>
+/** A publisher and a replica of the order book, as the tests build them from the runtime's classes. */
+export type Book = Publisher<string, OrderBookLeaf, Partial<OrderBookLeaf>>
+export type BookReplica = Replica<string, OrderBookLeaf, Partial<OrderBookLeaf>>
 
 /** Publishes `count` deltas, `perTick` per event-loop turn (so datagrams batch as they would). */
 export async function publish(

@@ -3,7 +3,6 @@
  * replica always ends with the publisher's digest and leaves at the publisher's seq.
  */
 import { afterEach, describe, expect, it } from 'vitest'
-import type { OrderBookLeaf } from '../../../generated/index.js'
 import { GrenacheError } from '../../../runtime/errors.js'
 import type { DatagramNetwork } from '../../../runtime/replication/endpoint.js'
 import type { LossyOptions } from '../../../runtime/replication/lossy.js'
@@ -23,6 +22,8 @@ import { Publisher, type PublisherOptions } from '../../../runtime/replication/p
 import { Replica, type ReplicaOptions } from '../../../runtime/replication/replica.js'
 import { ByteWriter } from '../../../runtime/state/byte-writer.js'
 import {
+  type Book,
+  type BookReplica,
   converged,
   OrderBookCodec,
   orderBookWorkload,
@@ -30,9 +31,6 @@ import {
   publish,
   until,
 } from '../../helpers/replication.js'
-
-type Book = Publisher<string, OrderBookLeaf, Partial<OrderBookLeaf>>
-type BookReplica = Replica<string, OrderBookLeaf, Partial<OrderBookLeaf>>
 
 const open: Array<{ close(): Promise<void> }> = []
 afterEach(async () => {
@@ -70,6 +68,40 @@ function receiving(memory: MemoryNetwork, options: LossyOptions): DatagramNetwor
     on: 'receive',
     seed: (options.seed ?? 1) * 31 + index,
   }))
+}
+
+/** A replica live at the seq of a publisher that sent 500 deltas, and the reasons of its resyncs from then on. */
+async function liveBook(
+  memory: MemoryNetwork,
+  seed: number,
+): Promise<{ pub: Book; rep: BookReplica; resyncs: string[] }> {
+  const pub = await publisher(memory)
+  const rep = await replica(pub, memory)
+  await rep.synced({ timeoutMs: 5000 })
+  await publish(pub, orderBookWorkload(seed), 500)
+  await converged(pub, rep)
+  const resyncs: string[] = []
+  rep.on('resync', ({ reason }) => resyncs.push(reason))
+  return { pub, rep, resyncs }
+}
+
+/** Sends the data group a packet of `kind` at `seq` with the publisher's own session, its body by `body`. */
+async function forge(
+  pub: Book,
+  memory: MemoryNetwork,
+  kind: number,
+  seq: number,
+  body: (w: ByteWriter) => void,
+): Promise<void> {
+  const forger = await memory.bind({ port: 0 })
+  open.push(forger)
+  const info = pub.info
+  if (!info) throw new Error('publisher not started')
+  const w = new ByteWriter(Buffer.alloc(256))
+  writeHeader(w, kind, new FeedIds(Buffer.from(pub.session, 'hex'), OrderBookCodec.fingerprint), seq)
+  body(w)
+  seal(w.buf, 0, w.pos)
+  forger.send(w.bytes(), { host: info.group, port: info.dataPort })
 }
 
 function expectSame(pub: Book, rep: BookReplica): void {
@@ -363,32 +395,15 @@ describe('Replica and Publisher on a memory network', () => {
 
   it('resyncs when its digest differs from the publisher’s at the same seq (a forged packet got in)', async () => {
     const memory = new MemoryNetwork()
-    const pub = await publisher(memory)
-    const rep = await replica(pub, memory)
-    await rep.synced({ timeoutMs: 5000 })
-    await publish(pub, orderBookWorkload(13), 500)
-    await converged(pub, rep)
-    const resyncs: string[] = []
-    rep.on('resync', ({ reason }) => resyncs.push(reason))
+    const { pub, rep, resyncs } = await liveBook(memory, 13)
     // A forger on the group sends the next seq, with the publisher's own session, before it does.
-    const forger = await memory.bind({ port: 0 })
-    open.push(forger)
-    const info = pub.info
-    if (!info) throw new Error('publisher not started')
-    const w = new ByteWriter(Buffer.alloc(256))
-    writeHeader(
-      w,
-      Kind.DATA,
-      new FeedIds(Buffer.from(pub.session, 'hex'), OrderBookCodec.fingerprint),
-      pub.seq + 1,
-    )
-    w.u8(1)
-    w.u8(0)
-    w.u8(0)
-    w.u8(0)
-    OrderBookCodec.encodeDelta({ op: 'upsert', key: 'forged', leaf: { side: 'bid', price: 1, size: 1 } }, w)
-    seal(w.buf, 0, w.pos)
-    forger.send(w.bytes(), { host: info.group, port: info.dataPort })
+    await forge(pub, memory, Kind.DATA, pub.seq + 1, (w) => {
+      w.u8(1)
+      w.u8(0)
+      w.u8(0)
+      w.u8(0)
+      OrderBookCodec.encodeDelta({ op: 'upsert', key: 'forged', leaf: { side: 'bid', price: 1, size: 1 } }, w)
+    })
     await until(() => rep.has('forged'), 'the forged delta to be applied')
     pub.upsert('o-2', { side: 'ask', price: 9000, size: 1 })
     await until(() => resyncs.includes('digest'), 'a resync for the digest')
@@ -399,23 +414,10 @@ describe('Replica and Publisher on a memory network', () => {
 
   it('resyncs once, not forever, after a forged heartbeat says the publisher is far ahead', async () => {
     const memory = new MemoryNetwork()
-    const pub = await publisher(memory)
-    const rep = await replica(pub, memory)
-    await rep.synced({ timeoutMs: 5000 })
-    await publish(pub, orderBookWorkload(14), 500)
-    await converged(pub, rep)
-    const resyncs: string[] = []
-    rep.on('resync', ({ reason }) => resyncs.push(reason))
-    const forger = await memory.bind({ port: 0 })
-    open.push(forger)
-    const info = pub.info
-    if (!info) throw new Error('publisher not started')
-    const w = new ByteWriter(Buffer.alloc(256))
-    const ids = new FeedIds(Buffer.from(pub.session, 'hex'), OrderBookCodec.fingerprint)
-    writeHeader(w, Kind.HEARTBEAT, ids, pub.seq + 10_000_000)
-    writeHeartbeat(w, { timeMs: 0, digest: 0, leaves: 0, cycle: 0, flags: 0, intervalMs: 100 })
-    seal(w.buf, 0, w.pos)
-    forger.send(w.bytes(), { host: info.group, port: info.dataPort })
+    const { pub, rep, resyncs } = await liveBook(memory, 14)
+    await forge(pub, memory, Kind.HEARTBEAT, pub.seq + 10_000_000, (w) =>
+      writeHeartbeat(w, { timeMs: 0, digest: 0, leaves: 0, cycle: 0, flags: 0, intervalMs: 100 }),
+    )
     await until(() => resyncs.length > 0, 'a resync for the forged seq')
     await publish(pub, orderBookWorkload(15), 500)
     await converged(pub, rep)

@@ -4,17 +4,21 @@
  * multicast interface refused with a coded error naming the option.
  */
 import { afterEach, describe, expect, it } from 'vitest'
-import type { OrderBookLeaf } from '../../../generated/index.js'
 import { GrenacheError } from '../../../runtime/errors.js'
 import { lossyNetwork } from '../../../runtime/replication/lossy-network.js'
 import { Publisher, type PublisherOptions } from '../../../runtime/replication/publisher.js'
 import { Replica, type ReplicaOptions } from '../../../runtime/replication/replica.js'
 import { UdpNetwork } from '../../../runtime/replication/udp-endpoint.js'
 import { settledHandles, socketHandles } from '../../helpers/handles.js'
-import { converged, OrderBookCodec, orderBookWorkload, plain, publish } from '../../helpers/replication.js'
-
-type Book = Publisher<string, OrderBookLeaf, Partial<OrderBookLeaf>>
-type BookReplica = Replica<string, OrderBookLeaf, Partial<OrderBookLeaf>>
+import {
+  type Book,
+  type BookReplica,
+  converged,
+  OrderBookCodec,
+  orderBookWorkload,
+  plain,
+  publish,
+} from '../../helpers/replication.js'
 
 const open: Array<{ close(): Promise<void> }> = []
 let before: Record<string, number> = {}
