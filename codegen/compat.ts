@@ -168,10 +168,20 @@ function reusedBreaks(
           : isSubschema(shape, old, { aIs: 'after', undeclaredIgnored: live.side === 'output' })
       if (read.ok) continue
       const field = segments.join('.')
+      const peers = live.side === 'input' ? 'clients may still send' : 'peers still read'
+      if (segments.length === 0) {
+        const [kind, name] = where.split('.')
+        add(
+          where,
+          'removed-field-reused',
+          `${kind === 'events' ? 'event' : 'method'} \`${name}\` was removed in an earlier version and is back with another ${live.side}, which old ${peers}: ${read.reason}${at(read.path)}`,
+        )
+        continue
+      }
       add(
         `${where}.${field}`,
         'removed-field-reused',
-        `field \`${segments.at(-1)}\` was removed in an earlier version and is back with another shape, which old ${live.side === 'input' ? 'clients may still send' : 'peers still read'}: ${read.reason}${at(read.path)}`,
+        `field \`${segments.at(-1)}\` was removed in an earlier version and is back with another shape, which old ${peers}: ${read.reason}${at(read.path)}`,
       )
     }
   }

@@ -101,10 +101,15 @@ function rebase(value: unknown): unknown {
   )
 }
 
+/** The pointer a removed method's input or output, or a removed event's payload, is kept under: the root. */
+export const WHOLE = ''
+
 /**
  * The removed fields of `now` (the lock being written), by place then pointer: those `previous`
  * kept and `now` still lacks, and the fields `previous` declared that `now` dropped (the topmost
  * one only: a removed object keeps its fields' shapes). A field declared again leaves the list.
+ * A removed method or event is kept the same way, its whole schemas under the root pointer
+ * (`WHOLE`), until it is declared again.
  */
 export function carryRemoved(
   previous: LockedService | undefined,
@@ -113,13 +118,22 @@ export function carryRemoved(
   const out: Record<string, Record<string, JsonSchema>> = {}
   if (!previous) return out
   const before = schemasOf(previous)
-  for (const [where, { schema }] of schemasOf(now)) {
+  const places = schemasOf(now)
+  for (const [where, { schema }] of before) {
+    if (places.has(where)) continue
+    const whole = detach(schema, [])
+    out[where] = { ...previous.removed?.[where], ...(whole ? { [WHOLE]: whole } : {}) }
+  }
+  for (const [where, kept] of Object.entries(previous.removed ?? {})) {
+    if (!places.has(where) && !before.has(where)) out[where] = kept
+  }
+  for (const [where, { schema }] of places) {
     const old = before.get(where)
     if (!old) continue
     const live = fieldsOf(schema)
     const kept: Record<string, JsonSchema> = {}
     for (const [ptr, shape] of Object.entries(previous.removed?.[where] ?? {})) {
-      if (!live.has(ptr)) kept[ptr] = shape
+      if (ptr !== WHOLE && !live.has(ptr)) kept[ptr] = shape
     }
     const gone: string[] = []
     for (const [ptr, segments] of fieldsOf(old.schema)) {

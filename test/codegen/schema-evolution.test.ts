@@ -220,3 +220,73 @@ describe('types JSON cannot carry', () => {
     expect(problems.map((p) => p.path)).toEqual(['methods.m.output.later', 'events.e.payload.list[]'])
   })
 })
+
+describe('removed methods and events (reserved in the lock)', () => {
+  /** A service `svc` with these methods (input → output) and events. */
+  function service(
+    methods: Record<string, [z.ZodType, z.ZodType]>,
+    events: Record<string, z.ZodType> = {},
+  ): SchemaModel {
+    const problems: Problem[] = []
+    const svc = defineService({
+      name: 'svc',
+      version: 1,
+      methods: Object.fromEntries(
+        Object.entries(methods).map(([k, [input, output]]) => [k, { input, output }]),
+      ),
+      events: Object.fromEntries(Object.entries(events).map(([k, payload]) => [k, { payload }])),
+    })
+    const file = buildFileModel('schemas/svc.schema.ts', 'svc', { svc }, problems)
+    expect(problems).toEqual([])
+    return { dir: 'schemas', files: [file] }
+  }
+  const keep: [z.ZodType, z.ZodType] = [z.object({ n: z.number() }), z.number()]
+  const fib: [z.ZodType, z.ZodType] = [z.object({ n: z.number() }), z.number()]
+  const v1 = service({ keep, fib }, { tick: z.object({ at: z.number() }) })
+  // Removing a method or an event is a break: the team accepted it (no old client calls fib).
+  const removed = next(service({ keep }), next(v1), true)
+
+  it('keeps a removed method’s input and output, and a removed event’s payload, whole in the lock', () => {
+    expect(removed.services['svc@1']?.removed).toEqual({
+      'methods.fib.input': { '': v1Schema('methods', 'fib', 'input') },
+      'methods.fib.output': { '': v1Schema('methods', 'fib', 'output') },
+      'events.tick.payload': { '': v1Schema('events', 'tick', 'payload') },
+    })
+    // And over a generation that does not touch them.
+    const later = next(
+      service({ keep: [z.object({ n: z.number(), by: z.number().optional() }), z.number()] }),
+      removed,
+    )
+    expect(later.services['svc@1']?.removed).toEqual(removed.services['svc@1']?.removed)
+  })
+
+  it('refuses the method back with another input, and the event with another payload', () => {
+    const err = thrown(() =>
+      next(
+        service(
+          { keep, fib: [z.object({ n: z.string() }), z.number()] },
+          { tick: z.object({ at: z.string() }) },
+        ),
+        removed,
+      ),
+    )
+    expect(err.code).toBe('ERR_BREAKING_CHANGE')
+    expect(err.message).toContain(
+      'svc@1 methods.fib.input: method `fib` was removed in an earlier version and is back with another input, which old clients may still send',
+    )
+    expect(err.message).toContain(
+      'svc@1 events.tick.payload: event `tick` was removed in an earlier version and is back with another payload, which old peers still read',
+    )
+  })
+
+  it('accepts them back with their old shapes, and then drops them from the removed list', () => {
+    const back = next(v1, removed)
+    expect(back.services['svc@1']?.removed).toBeUndefined()
+  })
+
+  function v1Schema(kind: 'methods' | 'events', name: string, side: 'input' | 'output' | 'payload'): unknown {
+    const svc = next(v1).services['svc@1']
+    if (!svc) throw new Error('no svc@1')
+    return kind === 'methods' ? svc.methods[name]?.[side as 'input' | 'output'] : svc.events[name]?.payload
+  }
+})
