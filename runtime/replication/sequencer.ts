@@ -105,9 +105,23 @@ export class Sequencer<D> {
     }
     if (this.next > 0) this.#stats.outOfOrder++
     if (!this.#window.set(seq, delta) || this.#window.size > this.#o.maxBufferedDeltas) {
+      if (this.next === 0) return this.#dropJoinBuffer(seq, delta)
       this.#hooks.giveUp('overflow')
       return false
     }
+    return true
+  }
+
+  /**
+   * Joining, the buffer filled before the snapshot came: its deltas go, not the join (starting the
+   * join again would fill the buffer again under the same load, a resync every few milliseconds).
+   * Once the cut is installed, what it does not cover up to the first delta kept is a hole like any
+   * other, asked for from the publisher's ring, or found gone (then the replica resyncs).
+   */
+  #dropJoinBuffer(seq: number, delta: D): boolean {
+    this.#window.clear()
+    this.#stats.joinBufferDrops++
+    this.#window.set(seq, delta)
     return true
   }
 

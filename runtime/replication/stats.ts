@@ -45,6 +45,8 @@ export interface ReplicaStats {
   nacks: number
   retransmits: number
   resyncs: number
+  /** Join buffers dropped because they filled before the snapshot came (what they held is asked for after). */
+  joinBufferDrops: number
   snapshotBytes: number
   /** Malformed datagrams (bad magic, version, CRC, body). */
   malformed: number
@@ -99,6 +101,7 @@ export function replicaStats(): ReplicaStats {
     nacks: 0,
     retransmits: 0,
     resyncs: 0,
+    joinBufferDrops: 0,
     snapshotBytes: 0,
     malformed: 0,
     foreign: 0,

@@ -447,6 +447,26 @@ describe('Replica and Publisher on a memory network', () => {
     expect(resyncs).toContain('overflow')
   })
 
+  it('joins under a load its join buffer cannot hold without a resync storm: the buffer goes, not the join', async () => {
+    const memory = new MemoryNetwork()
+    // A slow carousel over ~150 KB of state (the first 64 KiB at once): a join takes over a second.
+    const pub = await publisher(memory, { snapshotBytesPerSecond: 64 * 1024 })
+    await publish(pub, orderBookWorkload(18, 20_000), 30_000, 3000)
+    const running = publish(pub, orderBookWorkload(19, 20_000), 20_000, 20)
+    const rep = await replica(pub, memory, { join: 'carousel', maxBufferedDeltas: 200 })
+    const resyncs: string[] = []
+    rep.on('resync', ({ reason }) => resyncs.push(reason))
+    await rep.synced({ timeoutMs: 10_000 })
+    await running
+    await converged(pub, rep)
+    expectSame(pub, rep)
+    expect(rep.stats.joinBufferDrops).toBeGreaterThan(10)
+    // A join that ends further behind than the window still resyncs (one per join while the load
+    // lasts); before, every 200 deltas started the join again: 91 resyncs in this test.
+    expect(resyncs.length).toBeLessThan(6)
+    expect(new Set(resyncs)).toEqual(new Set(resyncs.length > 0 ? ['overflow'] : []))
+  })
+
   it('closes without leaving a timer or socket: close() twice resolves, start() after close rejects', async () => {
     const timers = () => process.getActiveResourcesInfo().filter((type) => type === 'Timeout').length
     const before = timers()
