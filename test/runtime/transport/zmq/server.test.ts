@@ -95,7 +95,8 @@ describe('ZmqServerTransport', () => {
       const taken = await serve(echo)
       const second = new ZmqServerTransport({ port: taken.port })
       servers.push(second)
-      expect(await codeOf(second.listen(echo))).toBe('ERR_ADDRESS_IN_USE')
+      const error = await rejection(second.listen(echo))
+      expect(error.code, error.message).toBe('ERR_ADDRESS_IN_USE')
     })
 
     it('rejects a second call and a call after close()', async () => {
