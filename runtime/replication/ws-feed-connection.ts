@@ -41,7 +41,10 @@ export class WsFeedConnection {
   #socket: WebSocket | undefined
   /** The socket whose frames count: not one being dropped (ws may still emit what it had buffered). */
   #current: WebSocket | undefined
+  /** Why the connection being tried failed (cleared by each new attempt). */
   #failure: GrenacheError | undefined
+  /** Why the last attempt that ended failed: kept while the next one is tried. */
+  #lastError: GrenacheError | undefined
   #attempt = 0
   #timer: NodeJS.Timeout | undefined
   #idle: NodeJS.Timeout | undefined
@@ -55,9 +58,12 @@ export class WsFeedConnection {
     this.#on = handlers
   }
 
-  /** Why the last connection failed or closed, if it did. */
+  /**
+   * Why the last connection failed or closed, if one did; the attempt after it being under way
+   * does not hide it (a deadline then still names what went wrong).
+   */
   get lastError(): GrenacheError | undefined {
-    return this.#failure
+    return this.#failure ?? this.#lastError
   }
 
   start(): void {
@@ -168,6 +174,7 @@ export class WsFeedConnection {
   #retry(error: GrenacheError): void {
     if (this.#closed) return
     this.#failure = error
+    this.#lastError = error
     if (this.#attempt >= this.#o.maxReconnectAttempts) {
       this.#closed = true
       this.#on.failed(

@@ -3,6 +3,7 @@
  * over real sockets on 127.0.0.1. The repeater's tests run it behind a replica.
  */
 import { once } from 'node:events'
+import { type AddressInfo, createServer, type Socket } from 'node:net'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
 import { OrderBookCodec, type OrderBookDelta, type OrderBookLeaf } from '../../../generated/index.js'
@@ -263,6 +264,32 @@ describe('WsFeedServer and WsFeedClient', () => {
       expect(error.message).toContain('ECONNREFUSED')
       expect((error.cause as GrenacheError).code).toBe('ERR_CONNECTION_REFUSED')
       expect(feed.status).toBe('closed')
+    })
+
+    it('names the last failure when the deadline finds the next attempt under way', async () => {
+      // A port that accepts and never answers the upgrade: the second attempt hangs there.
+      const sockets = new Set<Socket>()
+      const silent = createServer((socket) => sockets.add(socket))
+      silent.listen(0, '127.0.0.1')
+      await once(silent, 'listening')
+      const port = (silent.address() as AddressInfo).port
+      try {
+        const link = new StaticDiscovery().add(
+          `${OrderBookCodec.feed}/ws`,
+          `127.0.0.1:${REFUSED_PORT}`,
+          `127.0.0.1:${port}`,
+        )
+        const feed = client({ link })
+        const error = await rejection(feed.start({ timeoutMs: 1000 }))
+        expect(sockets.size).toBe(1)
+        expect(error.code).toBe('ERR_TIMEOUT')
+        expect(error.message).toContain('ECONNREFUSED')
+        expect((error.cause as GrenacheError).code).toBe('ERR_CONNECTION_REFUSED')
+      } finally {
+        for (const socket of sockets) socket.destroy()
+        silent.close()
+        await once(silent, 'close')
+      }
     })
 
     it('starts and closes idempotently and refuses start() after close with ERR_CLOSED', async () => {
