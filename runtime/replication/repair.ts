@@ -70,8 +70,8 @@ export class RepairService {
       const count = Math.min(range.count, last - range.from + 1)
       const ids = this.#ring.find(range.from, count)
       if (!ids) this.#unrecoverable(range.from, count, from)
-      else if (budget > 0) {
-        this.#resend(ids.length > budget ? ids.slice(0, budget) : ids, from, now)
+      else {
+        if (budget > 0) this.#resend(ids.length > budget ? ids.slice(0, budget) : ids, from, now)
         budget -= ids.length
       }
     }

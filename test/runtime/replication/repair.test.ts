@@ -95,5 +95,16 @@ describe('RepairService cap', () => {
     repair.nack([{ from: MAX_DATAGRAMS_PER_NACK + 1, count: 10 }], { host: '127.0.0.1', port: 5001 })
     expect(resent).toEqual(Array.from({ length: 10 }, (_, i) => MAX_DATAGRAMS_PER_NACK + 1 + i))
     expect(stats.nacksCapped).toBe(1)
+    // A first range of exactly the cap leaves the second one out: that is capped too.
+    resent.length = 0
+    repair.nack(
+      [
+        { from: 1, count: MAX_DATAGRAMS_PER_NACK },
+        { from: 600, count: 5 },
+      ],
+      { host: '127.0.0.1', port: 5001 },
+    )
+    expect(resent).toHaveLength(MAX_DATAGRAMS_PER_NACK)
+    expect(stats.nacksCapped).toBe(2)
   })
 })
