@@ -175,7 +175,6 @@ export class Sequencer<D> {
     // What was seen before is forgotten with the rest: a forged seq far ahead would otherwise
     // outlive every join and make each one give up again (a resync loop from one datagram).
     this.known = 0
-    this.#scanned = 0
     this.#window.clear()
     this.#holes.length = 0
     this.#stopAsking()

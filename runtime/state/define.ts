@@ -90,9 +90,10 @@ export function checkState(state: unknown): StateProblem[] {
     fail('shape', 'description', 'must be a string')
   }
   const own = zodModuleProblem(z)
-  const zod3 = zod3Problem(s.key) ?? zod3Problem(s.leaf)
+  const keyZod3 = zod3Problem(s.key)
+  const zod3 = keyZod3 ?? zod3Problem(s.leaf)
   if (own) fail('zod-version', '', own)
-  else if (zod3) fail('zod-version', zod3Problem(s.key) ? 'key' : 'leaf', zod3)
+  else if (zod3) fail('zod-version', keyZod3 ? 'key' : 'leaf', zod3)
   else {
     if (!(s.key instanceof z.ZodType)) fail('zod', 'key', 'must be a zod string or integer type')
     if (!(s.leaf instanceof z.ZodObject)) fail('zod', 'leaf', 'must be a zod object (z.object({ … }))')

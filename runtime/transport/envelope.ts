@@ -112,8 +112,9 @@ function errorDetails(error: unknown): { issues?: readonly ValidationIssue[]; er
 
 /**
  * The rejection for a reply that carries an error: `ERR_BUSY` for a server's refusal, else
- * `ERR_REMOTE`, with the code its message starts with, and the `issues` or `errorId` of the reply's result slot when it holds well-formed ones
- * (anything else there, e.g. a reference worker's data, is ignored).
+ * `ERR_REMOTE`, with the code its message starts with, and the `issues` or `errorId` of the reply's
+ * result slot when it holds well-formed ones (anything else there, e.g. a reference worker's data,
+ * is ignored).
  */
 export function remoteError(message: string, data?: unknown, refusal = true): GrenacheError {
   const code = /^([A-Z][A-Z0-9_]*)(?::|$)/.exec(message)?.[1]
