@@ -9,7 +9,7 @@ import type { KrpcSocket } from './krpc-dispatch.js'
  */
 interface DhtInternals {
   /** Per target (hex): the closest nodes of its last lookup, with their write tokens. */
-  _tables: { remove(key: string): unknown }
+  _tables: { get(key: string): ClosestTable | undefined; remove(key: string): unknown }
   _rpc: {
     id: Buffer
     /** The configured bootstrap nodes; k-rpc queries them whenever its routing table runs short. */
@@ -18,11 +18,33 @@ interface DhtInternals {
     /** k-rpc-socket, which owns the UDP socket and the pending queries. */
     socket: KrpcSocket
     populate(target: Buffer, message: unknown, callback: (err: Error | null) => void): void
+    /** One query to each node, in parallel (k-rpc's concurrency limit applies); `hits` answered. */
+    queryAll(
+      nodes: KnownNode[],
+      message: unknown,
+      visit: (
+        reply: { r?: { values?: unknown } },
+        from: { address?: string; host?: string; port: number },
+      ) => void,
+      callback: (err: Error | null, hits: number) => void,
+    ): void
   }
 }
 
+/** A DHT node as the routing table and the per-target tables hold it. */
+export interface KnownNode {
+  id: Buffer
+  host: string
+  port: number
+}
+
+/** A k-bucket: the nodes it holds, closest to a target first. */
+interface ClosestTable {
+  closest(target: Buffer, count: number): KnownNode[]
+}
+
 /** The routing table (a k-bucket), as far as recovery watches it. */
-export interface RoutingTable {
+export interface RoutingTable extends ClosestTable {
   count(): number
   remove(id: Buffer): unknown
   on(event: 'removed', listener: () => void): unknown
@@ -43,10 +65,13 @@ export function checkInternals(dht: DHT): void {
       .reduce<unknown>((value, key) => (value as Record<string, unknown> | undefined)?.[key], dht)
   const isFunction = (path: string) => typeof at(path) === 'function'
   const missing = [
+    ['_tables.get', isFunction('_tables.get')],
     ['_tables.remove', isFunction('_tables.remove')],
     ['_rpc.id', Buffer.isBuffer(at('_rpc.id'))],
     ['_rpc.bootstrap', Array.isArray(at('_rpc.bootstrap'))],
     ['_rpc.populate', isFunction('_rpc.populate')],
+    ['_rpc.queryAll', isFunction('_rpc.queryAll')],
+    ['_rpc.nodes.closest', isFunction('_rpc.nodes.closest')],
     ['_rpc.nodes.count', isFunction('_rpc.nodes.count')],
     ['_rpc.nodes.remove', isFunction('_rpc.nodes.remove')],
     ['_rpc.socket._ids', Array.isArray(at('_rpc.socket._ids'))],
@@ -87,4 +112,38 @@ export function bootstrapCount(dht: DHT): number {
 export function rebootstrap(dht: DHT, callback: (err: Error | null) => void): void {
   const rpc = internals(dht)._rpc
   rpc.populate(rpc.id, { q: 'find_node', a: { id: rpc.id, target: rpc.id } }, callback)
+}
+
+/**
+ * Up to `count` nodes closest to `target`: those that answered its last lookup here (they hold its
+ * announces), else the closest of the routing table. Without their write tokens, which a
+ * `get_peers` does not take.
+ */
+export function closestKnown(dht: DHT, target: Buffer, count: number): KnownNode[] {
+  const answered = internals(dht)._tables.get(target.toString('hex'))?.closest(target, count) ?? []
+  const nodes = answered.length >= count ? answered : internals(dht)._rpc.nodes.closest(target, count)
+  return nodes.map(({ id, host, port }) => ({ id, host, port }))
+}
+
+/**
+ * One `get_peers` of `infoHash` to each of `nodes`, no further hops; `onPeers` gets each answer's
+ * `values`, and `callback` how many nodes answered.
+ */
+export function askPeersOnce(
+  dht: DHT,
+  nodes: KnownNode[],
+  infoHash: Buffer,
+  onPeers: (values: unknown) => void,
+  callback: (answered: number) => void,
+): void {
+  const rpc = internals(dht)._rpc
+  const message = { q: 'get_peers', a: { id: rpc.id, info_hash: infoHash } }
+  rpc.queryAll(
+    nodes,
+    message,
+    (reply) => {
+      if (reply.r?.values !== undefined) onPeers(reply.r.values)
+    },
+    (_err, hits) => callback(hits),
+  )
 }

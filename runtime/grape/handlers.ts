@@ -41,6 +41,9 @@ export function createHandlers(context: HandlerContext): Handlers {
   const refreshInBackground = (key: string): void => {
     setImmediate(() => node.refresh(key).catch(context.onRefreshError))
   }
+  const revalidateInBackground = (key: string): void => {
+    setImmediate(() => node.revalidate(key).catch(context.onRefreshError))
+  }
 
   return {
     lookup(data) {
@@ -49,7 +52,7 @@ export function createHandlers(context: HandlerContext): Handlers {
       const known = table.get(key)
       // The common case, a name seen recently, is answered without a promise.
       if (known.length > 0 && !table.isStale(key)) {
-        if (table.ageOf(key) >= context.lookupRefreshMs) refreshInBackground(key)
+        if (table.ageOf(key) >= context.lookupRefreshMs) revalidateInBackground(key)
         return ok(known)
       }
       return node.refresh(key).then(

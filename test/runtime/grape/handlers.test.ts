@@ -7,7 +7,7 @@ const hex = (name: string) => Buffer.from(name).toString('hex')
 
 /** A DHT node whose lookups find `found[name]` and count how often they ran. */
 function fakeNode(table: PeerTable, found: Record<string, string[]>, failWith?: Error) {
-  const calls = { refresh: 0, announce: 0 }
+  const calls = { refresh: 0, revalidate: 0, announce: 0 }
   let release: () => void = () => undefined
   let gate: Promise<void> = Promise.resolve()
   const node = {
@@ -16,6 +16,12 @@ function fakeNode(table: PeerTable, found: Record<string, string[]>, failWith?: 
       calls.refresh++
       await gate
       if (failWith) throw failWith
+      for (const address of found[Buffer.from(key, 'hex').toString()] ?? []) table.add(key, address)
+      table.markRefreshed(key)
+    },
+    async revalidate(key: string) {
+      calls.revalidate++
+      await gate
       for (const address of found[Buffer.from(key, 'hex').toString()] ?? []) table.add(key, address)
       table.markRefreshed(key)
     },
@@ -66,14 +72,16 @@ describe('createHandlers()', () => {
       expect(fake.calls.refresh).toBe(2)
     })
 
-    it('answers from memory at once and refreshes in the background once the name is older than lookupRefreshMs', async () => {
+    it('answers from memory at once and revalidates in the background once the name is older than lookupRefreshMs', async () => {
       const { handlers, fake, advance } = setup({ svc: ['127.0.0.1:1'] }, 1000)
       await handlers.lookup('svc')
       advance(1500)
       fake.hold()
       expect(await handlers.lookup('svc')).toEqual({ status: 200, body: '["127.0.0.1:1"]' })
+      expect(fake.calls.revalidate).toBe(0)
+      await expect.poll(() => fake.calls.revalidate).toBe(1)
+      // A revalidation, not a second full lookup.
       expect(fake.calls.refresh).toBe(1)
-      await expect.poll(() => fake.calls.refresh).toBe(2)
       fake.open()
     })
 

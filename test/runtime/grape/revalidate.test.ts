@@ -1,0 +1,121 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import { afterEach, describe, expect, it } from 'vitest'
+import { krpcSocketOf } from '../../../runtime/grape/dht-internals.js'
+import { compactPeers, DhtNode } from '../../../runtime/grape/dht-node.js'
+import { resolveGrapeOptions } from '../../../runtime/grape/grape-options.js'
+import { PeerTable } from '../../../runtime/grape/peer-table.js'
+
+interface TestNode {
+  node: DhtNode
+  table: PeerTable
+  /** `get_peers` queries this node answered. */
+  getPeers: number
+}
+
+const nodes: TestNode[] = []
+
+afterEach(async () => {
+  await Promise.all(nodes.splice(0).map(({ node }) => node.destroy()))
+})
+
+async function startNode(bootstrap: string[]): Promise<TestNode> {
+  const table = new PeerTable({ maxAgeMs: 60_000 })
+  const options = resolveGrapeOptions({ apiPort: 0, dhtPort: 0, dhtHost: '127.0.0.1', bootstrap })
+  const node = new DhtNode(options, table, { onNode() {}, onPeer() {}, onWarning() {} })
+  const entry: TestNode = { node, table, getPeers: 0 }
+  nodes.push(entry)
+  await node.start()
+  krpcSocketOf(node.dht).on('query', (message: { q?: Buffer }) => {
+    if (message.q?.toString() === 'get_peers') entry.getPeers++
+  })
+  return entry
+}
+
+/** `size` DHT nodes bootstrapped from the first, each knowing every other one (bounded wait). */
+async function network(size: number): Promise<TestNode[]> {
+  const first = await startNode([])
+  const rest: TestNode[] = []
+  for (let i = 1; i < size; i++) rest.push(await startNode([`127.0.0.1:${first.node.port}`]))
+  const all = [first, ...rest]
+  // Every node looks itself up once more, so that each learns the whole (small) network.
+  await Promise.all(all.map(({ node }) => node.refresh(Buffer.alloc(20, 1).toString('hex'))))
+  const begin = Date.now()
+  while (all.some(({ node }) => node.dht.nodes.count() < size - 1)) {
+    if (Date.now() - begin > 10_000) throw new Error('the test network did not converge in 10 s')
+    await sleep(20)
+  }
+  return all
+}
+
+const keyOf = (name: string) => Buffer.from(name).toString('hex')
+const queriesSoFar = (all: TestNode[]) => all.reduce((sum, { getPeers }) => sum + getPeers, 0)
+
+describe('DhtNode.revalidate()', () => {
+  it('asks at most 8 nodes once each, fewer than a full lookup, and finds a peer announced since', async () => {
+    const all = await network(14)
+    const [, announcer, reader, later] = all as [TestNode, TestNode, TestNode, TestNode]
+    const key = keyOf('svc:revalidate')
+    await announcer.node.announce(Buffer.from('svc:revalidate'), 4001)
+
+    let before = queriesSoFar(all)
+    await reader.node.refresh(key)
+    const fullLookup = queriesSoFar(all) - before
+    expect(reader.table.get(key)).toEqual(['127.0.0.1:4001'])
+
+    await later.node.announce(Buffer.from('svc:revalidate'), 4002)
+    // The reader stores announces too: forget them, so that only the answers can bring them back.
+    reader.table.clear()
+    before = queriesSoFar(all)
+    await reader.node.revalidate(key)
+    const revalidation = queriesSoFar(all) - before
+
+    expect(reader.table.get(key).sort()).toEqual(['127.0.0.1:4001', '127.0.0.1:4002'])
+    expect(revalidation).toBeGreaterThan(0)
+    expect(revalidation).toBeLessThanOrEqual(8)
+    expect(revalidation).toBeLessThan(fullLookup)
+    expect(reader.table.ageOf(key)).toBeLessThan(5_000)
+  })
+
+  it('shares a full lookup of the same name already under way', async () => {
+    const [seed, reader] = (await network(3)) as [TestNode, TestNode]
+    const key = keyOf('svc:shared')
+    await seed.node.announce(Buffer.from('svc:shared'), 4003)
+    const full = reader.node.refresh(key)
+    expect(reader.node.revalidate(key)).toBe(full)
+    await full
+  })
+
+  it('falls back to a full lookup when fewer than half of the nodes it asks answer', async () => {
+    const all = await network(6)
+    const [seed, reader, holder] = all as [TestNode, TestNode, TestNode]
+    const key = keyOf('svc:fallback')
+    await holder.node.announce(Buffer.from('svc:fallback'), 4004)
+    await reader.node.refresh(key)
+    // Four of the five nodes the reader knows go away; its routing table still lists them.
+    for (const gone of all.slice(3)) {
+      await gone.node.destroy()
+      nodes.splice(nodes.indexOf(gone), 1)
+    }
+    await seed.node.destroy()
+    nodes.splice(nodes.indexOf(seed), 1)
+    reader.table.clear()
+
+    const asked = holder.getPeers
+    await reader.node.revalidate(key)
+    // One get_peers of the single round, and at least one more from the full lookup after it.
+    expect(holder.getPeers - asked).toBeGreaterThanOrEqual(2)
+    expect(reader.table.get(key)).toEqual(['127.0.0.1:4004'])
+    expect(reader.table.ageOf(key)).toBeLessThan(5_000)
+  }, 20_000)
+})
+
+describe('compactPeers()', () => {
+  it('reads compact IPv4 peers and skips anything else', () => {
+    const peer = Buffer.from([127, 0, 0, 1, 0x1f, 0x90])
+    expect(compactPeers([peer, Buffer.from([10, 0, 0, 2, 0, 0]), Buffer.alloc(5), 'text', 7])).toEqual([
+      { host: '127.0.0.1', port: 8080 },
+    ])
+    expect(compactPeers(Buffer.alloc(6))).toEqual([])
+    expect(compactPeers(undefined)).toEqual([])
+  })
+})
