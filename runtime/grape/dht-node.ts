@@ -58,6 +58,8 @@ export class DhtNode {
   readonly #table: PeerTable
   readonly #lookups = new Map<string, Promise<void>>()
   readonly #revalidations = new Map<string, Promise<void>>()
+  /** Revalidations done in their one round, and those that needed a full lookup after it. */
+  readonly revalidationStats = { done: 0, fellBack: 0 }
   readonly #options: ResolvedGrapeOptions
   #joined = false
   #joining: Promise<void> | undefined
@@ -236,8 +238,13 @@ export class DhtNode {
         }),
     ).then((answered) => {
       this.#revalidations.delete(key)
-      if (answered > 0) this.#table.markRefreshed(key)
-      else return this.refresh(key)
+      if (answered > 0) {
+        this.revalidationStats.done++
+        this.#table.markRefreshed(key)
+        return
+      }
+      this.revalidationStats.fellBack++
+      return this.refresh(key)
     })
     this.#revalidations.set(key, run)
     return run

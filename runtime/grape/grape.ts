@@ -55,6 +55,10 @@ export interface GrapeStats {
    * or a cross-site browser request (`ERR_GRAPE_ORIGIN`), a `Host` not allowed (`ERR_GRAPE_HOST`).
    */
   apiRequestsRefused: number
+  /** Names answered from memory and refreshed by one round of `get_peers` to the nodes closest to them. */
+  dhtRevalidations: number
+  /** Revalidations where fewer than half of the nodes asked answered: a full DHT lookup ran instead. */
+  dhtRevalidationFallbacks: number
 }
 
 /**
@@ -98,7 +102,7 @@ export class Grape extends EventEmitter<GrapeEvents> {
     return this.#node?.dht.nodes.count() ?? 0
   }
 
-  /** Counters of what the DHT socket refused (all 0 before `start()`); kept after `close()`. */
+  /** Counters of what the DHT socket refused and of background revalidations (all 0 before `start()`); kept after `close()`. */
   get stats(): GrapeStats {
     const guard = this.#node?.guardStats
     return {
@@ -106,6 +110,8 @@ export class Grape extends EventEmitter<GrapeEvents> {
       dhtMessagesDropped: guard?.messagesDropped ?? 0,
       dhtHandlerErrors: guard?.handlerErrors ?? 0,
       apiRequestsRefused: this.#apiRequestsRefused,
+      dhtRevalidations: this.#node?.revalidationStats.done ?? 0,
+      dhtRevalidationFallbacks: this.#node?.revalidationStats.fellBack ?? 0,
     }
   }
 

@@ -91,6 +91,8 @@ describe('fuzz: the DHT port', () => {
         dhtMessagesDropped: dropped,
         dhtHandlerErrors: 0,
         apiRequestsRefused: 0,
+        dhtRevalidations: 0,
+        dhtRevalidationFallbacks: 0,
       })
       expect({ refused, dropped, passed: QUERIES - refused - dropped }).toEqual({
         refused: expect.toSatisfy((n: number) => n > QUERIES / 4),

@@ -266,6 +266,30 @@ describe('Grape', () => {
     })
   })
 
+  describe('lookups answered from memory', () => {
+    it('revalidate the name in the background, counted in stats', async () => {
+      const net = await createTestnet(3, { lookupRefreshMs: 0 })
+      try {
+        const [first, second] = net.urls as [string, string]
+        const reader = net.grapes[1] as Grape
+        await post(first, 'announce', ['revalidated', 4310])
+        expect(await post(second, 'lookup', 'revalidated')).toEqual({
+          status: 200,
+          body: '["127.0.0.1:4310"]',
+        })
+        expect(reader.stats.dhtRevalidations).toBe(0)
+        expect(await post(second, 'lookup', 'revalidated')).toEqual({
+          status: 200,
+          body: '["127.0.0.1:4310"]',
+        })
+        await expect.poll(() => reader.stats.dhtRevalidations, { timeout: 10_000 }).toBe(1)
+        expect(reader.stats.dhtRevalidationFallbacks).toBe(0)
+      } finally {
+        await net.close()
+      }
+    })
+  })
+
   describe('peer expiry', () => {
     it('drops a worker that stopped announcing once the peer max-age has passed', async () => {
       const net = await createTestnet(2, {

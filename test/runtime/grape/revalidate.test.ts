@@ -74,6 +74,7 @@ describe('DhtNode.revalidate()', () => {
     expect(revalidation).toBeLessThanOrEqual(8)
     expect(revalidation).toBeLessThan(fullLookup)
     expect(reader.table.ageOf(key)).toBeLessThan(5_000)
+    expect(reader.node.revalidationStats).toEqual({ done: 1, fellBack: 0 })
   })
 
   it('shares a full lookup of the same name already under way', async () => {
@@ -106,6 +107,7 @@ describe('DhtNode.revalidate()', () => {
     expect(holder.getPeers - asked).toBeGreaterThanOrEqual(2)
     expect(reader.table.get(key)).toEqual(['127.0.0.1:4004'])
     expect(reader.table.ageOf(key)).toBeLessThan(5_000)
+    expect(reader.node.revalidationStats).toEqual({ done: 0, fellBack: 1 })
   }, 20_000)
 })
 
