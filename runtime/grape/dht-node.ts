@@ -221,33 +221,38 @@ export class DhtNode {
     const pending = this.#lookups.get(key) ?? this.#revalidations.get(key)
     if (pending) return pending
     const infoHash = Buffer.from(key, 'hex')
-    const run = this.#afterJoin(
-      () =>
-        new Promise<number>((resolve) => {
-          const nodes = closestKnown(this.dht, infoHash, REVALIDATE_NODES)
-          const asked = nodes.length
-          askPeersOnce(
-            this.dht,
-            nodes,
-            infoHash,
-            (values) => {
-              for (const peer of compactPeers(values)) this.dht.emit('peer', peer, infoHash)
-            },
-            (answered) => resolve(asked > 0 && answered * 2 >= asked ? answered : 0),
-          )
-        }),
-    ).then((answered) => {
-      this.#revalidations.delete(key)
-      if (answered > 0) {
-        this.revalidationStats.done++
-        this.#table.markRefreshed(key)
-        return
-      }
-      this.revalidationStats.fellBack++
-      return this.refresh(key)
-    })
+    const run = this.#afterJoin(() => this.#askClosest(infoHash))
+      .then((answered) => {
+        if (this.dht.destroyed) return
+        if (answered > 0) {
+          this.revalidationStats.done++
+          this.#table.markRefreshed(key)
+          return
+        }
+        this.revalidationStats.fellBack++
+        return this.refresh(key)
+      })
+      .finally(() => this.#revalidations.delete(key))
     this.#revalidations.set(key, run)
     return run
+  }
+
+  /** One round of `get_peers` to the nodes closest to `infoHash`: how many answered, 0 when under half. */
+  #askClosest(infoHash: Buffer): Promise<number> {
+    if (this.dht.destroyed) return Promise.resolve(0)
+    return new Promise((resolve) => {
+      const nodes = closestKnown(this.dht, infoHash, REVALIDATE_NODES)
+      const asked = nodes.length
+      askPeersOnce(
+        this.dht,
+        nodes,
+        infoHash,
+        (values) => {
+          for (const peer of compactPeers(values)) this.dht.emit('peer', peer, infoHash)
+        },
+        (answered) => resolve(asked > 0 && answered * 2 >= asked ? answered : 0),
+      )
+    })
   }
 
   put(options: DhtPutOptions): Promise<Buffer> {

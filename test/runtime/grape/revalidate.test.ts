@@ -86,6 +86,16 @@ describe('DhtNode.revalidate()', () => {
     await full
   })
 
+  it('resolves and counts nothing once the node is destroyed', async () => {
+    const [seed, reader] = (await network(2)) as [TestNode, TestNode]
+    await seed.node.announce(Buffer.from('svc:closed'), 4006)
+    await reader.node.refresh(keyOf('svc:closed'))
+    await reader.node.destroy()
+    nodes.splice(nodes.indexOf(reader), 1)
+    await expect(reader.node.revalidate(keyOf('svc:closed'))).resolves.toBeUndefined()
+    expect(reader.node.revalidationStats).toEqual({ done: 0, fellBack: 0 })
+  })
+
   it('falls back to a full lookup when fewer than half of the nodes it asks answer', async () => {
     const all = await network(6)
     const [seed, reader, holder] = all as [TestNode, TestNode, TestNode]
