@@ -226,7 +226,7 @@ export class DhtNode {
         if (this.dht.destroyed) return
         if (answered > 0) {
           this.revalidationStats.done++
-          this.#table.markRefreshed(key)
+          this.#table.markRefreshed(key, false)
           return
         }
         this.revalidationStats.fellBack++

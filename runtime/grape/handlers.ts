@@ -22,6 +22,13 @@ export interface HandlerContext {
   onRefreshError(error: unknown): void
 }
 
+/**
+ * A name refreshed by revalidations only gets a full DHT lookup at least this often, in ms: a peer
+ * announced to none of the nodes a revalidation asks (the network changed around the name) is
+ * found within it, as often as Links announce.
+ */
+export const FULL_LOOKUP_EVERY_MS = 30_000
+
 const PAYLOAD_INVALID = { status: 500, message: 'ERR_GRAPE_PAYLOAD_INVALID' }
 const ok = (result: unknown): Answer => ({ status: 200, body: JSON.stringify(result) })
 /** Errors travel as a JSON string with status 200, except BEP 44's 3xx codes (reference G3). */
@@ -52,7 +59,10 @@ export function createHandlers(context: HandlerContext): Handlers {
       const known = table.get(key)
       // The common case, a name seen recently, is answered without a promise.
       if (known.length > 0 && !table.isStale(key)) {
-        if (table.ageOf(key) >= context.lookupRefreshMs) revalidateInBackground(key)
+        if (table.ageOf(key) >= context.lookupRefreshMs) {
+          if (table.sinceFullLookup(key) >= FULL_LOOKUP_EVERY_MS) refreshInBackground(key)
+          else revalidateInBackground(key)
+        }
         return ok(known)
       }
       return node.refresh(key).then(

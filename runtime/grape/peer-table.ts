@@ -12,8 +12,10 @@ export interface PeerTableOptions {
 interface NameEntry {
   /** address → expiry time; Map order is sighting order, oldest first. */
   peers: Map<string, number>
-  /** When a DHT lookup for the name last completed (0 = never). */
+  /** When a DHT lookup or revalidation for the name last completed (0 = never). */
   refreshedAt: number
+  /** When a full DHT lookup for the name last completed, or when the name was first seen. */
+  fullAt: number
   /** A peer may be missing until the next lookup completes (one was just announced elsewhere). */
   stale: boolean
 }
@@ -80,10 +82,17 @@ export class PeerTable {
     return refreshedAt === 0 ? Number.POSITIVE_INFINITY : this.#now() - refreshedAt
   }
 
-  /** Notes that a DHT lookup of `key` just completed. */
-  markRefreshed(key: string): void {
+  /** Milliseconds since the last full DHT lookup of `key`, or since it was first seen. */
+  sinceFullLookup(key: string): number {
+    const entry = this.#entries.get(key)
+    return entry ? this.#now() - entry.fullAt : Number.POSITIVE_INFINITY
+  }
+
+  /** Notes that a DHT lookup (`full`) or a revalidation of `key` just completed. */
+  markRefreshed(key: string, full = true): void {
     const entry = this.#touch(key)
     entry.refreshedAt = this.#now()
+    if (full) entry.fullAt = entry.refreshedAt
     entry.stale = false
   }
 
@@ -127,7 +136,7 @@ export class PeerTable {
     if (entry) {
       this.#entries.delete(key)
     } else {
-      entry = { peers: new Map(), refreshedAt: 0, stale: false }
+      entry = { peers: new Map(), refreshedAt: 0, fullAt: this.#now(), stale: false }
       if (this.#entries.size >= this.#maxNames) {
         const oldest = this.#entries.keys().next().value
         if (oldest !== undefined) this.#entries.delete(oldest)

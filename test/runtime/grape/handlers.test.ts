@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { DhtNode } from '../../../runtime/grape/dht-node.js'
-import { createHandlers, dhtFailure } from '../../../runtime/grape/handlers.js'
+import { createHandlers, dhtFailure, FULL_LOOKUP_EVERY_MS } from '../../../runtime/grape/handlers.js'
 import { PeerTable } from '../../../runtime/grape/peer-table.js'
 
 const hex = (name: string) => Buffer.from(name).toString('hex')
@@ -23,7 +23,7 @@ function fakeNode(table: PeerTable, found: Record<string, string[]>, failWith?: 
       calls.revalidate++
       await gate
       for (const address of found[Buffer.from(key, 'hex').toString()] ?? []) table.add(key, address)
-      table.markRefreshed(key)
+      table.markRefreshed(key, false)
     },
     async announce(_infoHash: Buffer, _port: number) {
       calls.announce++
@@ -83,6 +83,18 @@ describe('createHandlers()', () => {
       // A revalidation, not a second full lookup.
       expect(fake.calls.refresh).toBe(1)
       fake.open()
+    })
+
+    it('refreshes with a full lookup instead once the last one is FULL_LOOKUP_EVERY_MS old', async () => {
+      const { handlers, fake, advance } = setup({ svc: ['127.0.0.1:1'] }, 1000)
+      await handlers.lookup('svc')
+      advance(1500)
+      await handlers.lookup('svc')
+      await expect.poll(() => fake.calls.revalidate).toBe(1)
+      advance(FULL_LOOKUP_EVERY_MS)
+      expect(await handlers.lookup('svc')).toEqual({ status: 200, body: '["127.0.0.1:1"]' })
+      await expect.poll(() => fake.calls.refresh).toBe(2)
+      expect(fake.calls.revalidate).toBe(1)
     })
 
     it('answers the DHT error for a name it knows nothing about', async () => {

@@ -172,6 +172,21 @@ describe('PeerTable', () => {
     })
   })
 
+  describe('sinceFullLookup()', () => {
+    it('counts from when a name was first seen until a full lookup; a revalidation does not reset it', () => {
+      const { table, advance } = setup()
+      expect(table.sinceFullLookup(KEY)).toBe(Number.POSITIVE_INFINITY)
+      table.add(KEY, '127.0.0.1:1')
+      advance(1000)
+      expect(table.sinceFullLookup(KEY)).toBe(1000)
+      table.markRefreshed(KEY, false)
+      expect(table.ageOf(KEY)).toBe(0)
+      expect(table.sinceFullLookup(KEY)).toBe(1000)
+      table.markRefreshed(KEY)
+      expect(table.sinceFullLookup(KEY)).toBe(0)
+    })
+  })
+
   describe('markStored()', () => {
     it('counts a stored announce as a refresh of a name never refreshed', () => {
       const { table, advance } = setup()
