@@ -80,8 +80,8 @@ export class SnapshotCollector<K, L, S extends SnapshotTarget<K, L>> {
 export interface CarouselJoinHooks<K, L, S extends SnapshotTarget<K, L>> {
   /** A whole cut is here, in `store`: install it. */
   install(cut: number, store: S, leaves: number, digest: number): void
-  /** A fresh store to fill a cut into. */
-  store(): S
+  /** A fresh store to fill a cut of `leaves` leaves into. */
+  store(leaves: number): S
   /** Ask the publisher for these parts of `cycle`. */
   nack(cut: number, cycle: number, parts: number[]): void
 }
@@ -114,7 +114,7 @@ export class CarouselJoin<K, L, S extends SnapshotTarget<K, L>> {
     const header = { cycle: part.cycle, cut, leaves: part.leaves, digest: part.digest }
     // A new cycle replaces an unfinished one only from its first part (a late retransmit never does).
     if (!this.#collector || (!this.#collector.matches(header) && !retransmit && part.part === 0)) {
-      this.#collector = new SnapshotCollector(header, this.#hooks.store())
+      this.#collector = new SnapshotCollector(header, this.#hooks.store(part.leaves))
       this.#asked.clear()
     }
     const collector = this.#collector

@@ -23,10 +23,10 @@ function mapIterator<T, U>(source: Iterator<T>, f: (item: T) => U): MapIterator<
  * `[key, leaf]` pairs, as a `Map` does.
  */
 export class MapView<K, V, L> implements ReadonlyMap<K, L> {
-  readonly #current: () => Map<K, V>
+  readonly #current: () => ReadonlyMap<K, V>
   readonly #leafOf: (value: V) => L
 
-  constructor(current: () => Map<K, V>, leafOf: (value: V) => L) {
+  constructor(current: () => ReadonlyMap<K, V>, leafOf: (value: V) => L) {
     this.#current = current
     this.#leafOf = leafOf
   }

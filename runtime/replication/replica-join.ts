@@ -64,7 +64,7 @@ export class ReplicaJoin<K, L, P> {
     this.#hooks = hooks
     this.#carousel = new CarouselJoin<K, L, ReplicaStore<K, L, P>>(codec as StateCodec<K, L, unknown>, {
       install: (cut, store, leaves, digest) => this.#installCut(cut, store, leaves, digest),
-      store: () => this.#freshStore(),
+      store: (leaves) => this.#freshStore(leaves),
       nack: (cut, cycle, parts) => {
         const w = new ByteWriter(Buffer.allocUnsafe(HEADER_BYTES + 8 + parts.length * 4))
         writeHeader(w, Kind.SNAPSHOT_NACK, hooks.ids(), cut)
@@ -155,11 +155,12 @@ export class ReplicaJoin<K, L, P> {
     )
   }
 
-  /** An empty store to fill a snapshot cut into. */
-  #freshStore(): ReplicaStore<K, L, P> {
+  /** An empty store to fill a snapshot cut of `leaves` leaves (when known) into. */
+  #freshStore(leaves = 0): ReplicaStore<K, L, P> {
     return new ReplicaStore(
       this.#codec,
       new ByteWriter(this.#codec.maxKeyBytes + this.#codec.maxLeafBytes + 16),
+      leaves,
     )
   }
 

@@ -1,45 +1,35 @@
 import { patchLeaf } from '../state/apply.js'
 import type { ByteWriter } from '../state/byte-writer.js'
 import type { Delta, StateCodec } from '../state/types.js'
+import { KeyTable, type TableKey } from './key-table.js'
 import { entryHash, fnv1a, type SnapshotTarget } from './leaf-store.js'
 import { MapView } from './leaves-view.js'
 
-/** A leaf a delta set, with the FNV-1a of its key and leaf (what the digest sums). */
-class Held<L> {
-  leaf: L
-  hash: number
-
-  constructor(leaf: L, hash: number) {
-    this.leaf = leaf
-    this.hash = hash
-  }
-}
-
-/** What the map holds per key: a leaf as a snapshot filled it, or a leaf a delta set, with its hash. */
-type Entry<L> = L | Held<L>
-
-function leafOf<L>(entry: Entry<L>): L {
-  return entry instanceof Held ? entry.leaf : entry
-}
+/** A snapshot's own leaf count is trusted for sizing only up to this (a forged one costs no more). */
+const MAX_RESERVE = 1 << 20
 
 /**
- * A replica's leaves and their digest (the same sum of FNV-1a hashes as `LeafStore`'s). A snapshot
- * fills the map with the leaves as they are, no {leaf, hash} object per key: a join of 100k leaves
- * costs about 30% less (one object less per leaf for the young generation to copy). The first
- * delta to such a key encodes its leaf once to take its hash out of the digest, and holds the new
- * leaf with its hash from then on, as `LeafStore` does: a steady stream costs what it did.
+ * A replica's leaves and their digest (the same sum of FNV-1a hashes as `LeafStore`'s), in a
+ * `KeyTable`: each entry's tag is its leaf's hash, so no object is made per leaf beyond the leaf
+ * itself, and a store filled from a snapshot is sized for it up front (see `KeyTable` for why not
+ * a `Map`).
  */
 export class ReplicaStore<K, L, P> implements SnapshotTarget<K, L> {
-  #entries = new Map<K, Entry<L>>()
+  #table: KeyTable<TableKey, L>
   /** The leaves, read-only; the same object for the store's whole life, even across `swap()`. */
-  readonly leaves: ReadonlyMap<K, L> = new MapView(() => this.#entries, leafOf)
+  readonly leaves: ReadonlyMap<K, L> = new MapView(
+    () => this.#table as unknown as ReadonlyMap<K, L>,
+    (leaf: L) => leaf,
+  )
   readonly #codec: StateCodec<K, L, P>
   readonly #scratch: ByteWriter
   #digest = 0
 
-  constructor(codec: StateCodec<K, L, P>, scratch: ByteWriter) {
+  /** `expected`: how many leaves it will hold (a snapshot's count), to size it once. */
+  constructor(codec: StateCodec<K, L, P>, scratch: ByteWriter, expected = 0) {
     this.#codec = codec
     this.#scratch = scratch
+    this.#table = new KeyTable(Math.min(expected, MAX_RESERVE))
   }
 
   get digest(): number {
@@ -47,7 +37,7 @@ export class ReplicaStore<K, L, P> implements SnapshotTarget<K, L> {
   }
 
   get size(): number {
-    return this.#entries.size
+    return this.#table.size
   }
 
   /**
@@ -59,23 +49,28 @@ export class ReplicaStore<K, L, P> implements SnapshotTarget<K, L> {
       case 'upsert': {
         const hash = encoded
           ? fnv1a(encoded.bytes, encoded.end, encoded.start)
-          : this.#hash(delta.key, delta.leaf)
-        return this.#put(delta.key, delta.leaf, hash)
+          : entryHash(this.#codec, this.#scratch, delta.key, delta.leaf)
+        return this.#put(delta.key as TableKey, delta.leaf, hash)
       }
       case 'patch': {
-        const entry = this.#entries.get(delta.key)
-        if (entry === undefined) return undefined
-        const before = leafOf(entry)
+        const table = this.#table
+        const entry = table.find(delta.key as TableKey)
+        if (entry < 0) return undefined
+        const before = table.valueAt(entry)
         const leaf = patchLeaf(before, delta.fields)
-        this.#put(delta.key, leaf, this.#hash(delta.key, leaf))
+        const hash = entryHash(this.#codec, this.#scratch, delta.key, leaf)
+        this.#digest = (this.#digest - table.tagAt(entry) + hash) | 0
+        table.setAt(entry, leaf, hash)
         return before
       }
       case 'delete': {
-        const entry = this.#entries.get(delta.key)
-        if (entry === undefined) return undefined
-        this.#entries.delete(delta.key)
-        this.#digest = (this.#digest - this.#hashOf(delta.key, entry)) | 0
-        return leafOf(entry)
+        const table = this.#table
+        const entry = table.find(delta.key as TableKey)
+        if (entry < 0) return undefined
+        const before = table.valueAt(entry)
+        this.#digest = (this.#digest - table.tagAt(entry)) | 0
+        table.deleteAt(entry)
+        return before
       }
       case 'clear':
         this.clear()
@@ -84,64 +79,50 @@ export class ReplicaStore<K, L, P> implements SnapshotTarget<K, L> {
   }
 
   /**
-   * Adds one entry of a snapshot being filled in: one map write. False when `key` was there
-   * already (a snapshot with a key twice is broken: its count and digest will not match).
+   * Adds one entry of a snapshot being filled in. False when `key` was there already (a snapshot
+   * with a key twice is broken: its count and digest will not match).
    */
   fill(key: K, leaf: L, hash: number): boolean {
-    const size = this.#entries.size
-    this.#entries.set(key, leaf)
+    if (!this.#table.add(key as TableKey, leaf, hash)) return false
     this.#digest = (this.#digest + hash) | 0
-    return this.#entries.size !== size
+    return true
   }
 
   get(key: K): L | undefined {
-    const entry = this.#entries.get(key)
-    return entry === undefined ? undefined : leafOf(entry)
+    return this.#table.get(key as TableKey)
   }
 
   has(key: K): boolean {
-    return this.#entries.has(key)
+    return this.#table.has(key as TableKey)
   }
 
   /** Trades contents with `other` (a snapshot cut filled there as its parts came): O(1). */
   swap(other: ReplicaStore<K, L, P>): void {
-    const entries = this.#entries
+    const table = this.#table
     const digest = this.#digest
-    this.#entries = other.#entries
+    this.#table = other.#table
     this.#digest = other.#digest
-    other.#entries = entries
+    other.#table = table
     other.#digest = digest
   }
 
   clear(): void {
-    this.#entries.clear()
+    this.#table.clear()
     this.#digest = 0
   }
 
   /** Puts `leaf` (its hash `hash`) at `key`; returns the leaf it replaced. */
-  #put(key: K, leaf: L, hash: number): L | undefined {
-    const entry = this.#entries.get(key)
-    if (entry instanceof Held) {
-      const before = entry.leaf
-      this.#digest = (this.#digest - entry.hash + hash) | 0
-      entry.leaf = leaf
-      entry.hash = hash
-      return before
-    }
-    this.#entries.set(key, new Held(leaf, hash))
-    if (entry === undefined) {
+  #put(key: TableKey, leaf: L, hash: number): L | undefined {
+    const table = this.#table
+    const entry = table.find(key)
+    if (entry < 0) {
+      table.add(key, leaf, hash)
       this.#digest = (this.#digest + hash) | 0
       return undefined
     }
-    this.#digest = (this.#digest - this.#hash(key, entry) + hash) | 0
-    return entry
-  }
-
-  #hashOf(key: K, entry: Entry<L>): number {
-    return entry instanceof Held ? entry.hash : this.#hash(key, entry)
-  }
-
-  #hash(key: K, leaf: L): number {
-    return entryHash(this.#codec, this.#scratch, key, leaf)
+    const before = table.valueAt(entry)
+    this.#digest = (this.#digest - table.tagAt(entry) + hash) | 0
+    table.setAt(entry, leaf, hash)
+    return before
   }
 }

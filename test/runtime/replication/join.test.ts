@@ -49,9 +49,13 @@ describe('CarouselJoin', () => {
     expect(parts.length).toBeGreaterThan(10)
     const nacks: number[][] = []
     const installed: { cut: number; store: Book; leaves: number; digest: number }[] = []
+    const sized: number[] = []
     const join = new CarouselJoin<string, OrderBookLeaf, Book>(OrderBookCodec, {
       install: (cut, filled, leaves, digest) => installed.push({ cut, store: filled, leaves, digest }),
-      store: () => store(),
+      store: (leaves) => {
+        sized.push(leaves)
+        return store()
+      },
       nack: (_cut, _cycle, missing) => nacks.push(missing),
     })
     const header = new PacketHeader()
@@ -77,6 +81,8 @@ describe('CarouselJoin', () => {
     expect(installed).toHaveLength(1)
     expect(installed[0]?.cut).toBe(7)
     expect(installed[0]?.leaves).toBe(300)
+    // One store for the one cut, sized from the count its parts announce.
+    expect(sized).toEqual([300])
     expect(installed[0]?.store.digest).toBe(source.digest)
     expect(new Map(installed[0]?.store.leaves)).toEqual(new Map(source.leaves))
   })

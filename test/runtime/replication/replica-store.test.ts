@@ -99,4 +99,14 @@ describe('ReplicaStore', () => {
     store.apply({ op: 'clear' })
     expect([view.size, store.digest]).toEqual([0, 0])
   })
+
+  it('sizes itself from a snapshot count, capped: a forged count of 2^32 - 1 leaves costs a few MB', () => {
+    const before = process.memoryUsage().arrayBuffers
+    const forged = new ReplicaStore<string, OrderBookLeaf, Patch>(OrderBookCodec, scratch(), 0xffffffff)
+    // 2^20 entries and a quarter more: two int32 columns and an index of 2^22 slots, about 26 MB.
+    expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(32 * 1024 * 1024)
+    const leaf = { side: 'bid', price: 1, size: 1 } as const
+    expect(forged.fill('a', leaf, 3)).toBe(true)
+    expect([forged.size, forged.get('a'), forged.digest]).toEqual([1, leaf, 3])
+  })
 })
