@@ -18,13 +18,16 @@ import {
   type StatePatch,
   codePointLength,
   codecError,
+  deleteDelta,
   encodeError,
   invalidDelta,
   isObject,
   limitError,
+  patchDelta,
   settleIssues,
   stateParsers,
   takeIssues,
+  upsertDelta,
 } from '../runtime/index.js'
 import { orderBook } from '../schemas/order-book.schema.js'
 
@@ -254,18 +257,18 @@ function parseOrderBookDelta(delta: unknown): OrderBookDelta {
       const key = checkOrderBookKey(d.key, issues)
       const leaf = checkOrderBookLeaf(d.leaf, issues)
       settleIssues('order_book v1', issues)
-      return { op: 'upsert', key, leaf }
+      return upsertDelta(key, leaf)
     }
     case 'patch': {
       const key = checkOrderBookKey(d.key, issues)
       const fields = checkOrderBookPatch(d.fields, issues)
       settleIssues('order_book v1', issues)
-      return { op: 'patch', key, fields }
+      return patchDelta(key, fields)
     }
     case 'delete': {
       const key = checkOrderBookKey(d.key, issues)
       settleIssues('order_book v1', issues)
-      return { op: 'delete', key }
+      return deleteDelta(key)
     }
     case 'clear':
       return { op: 'clear' }
@@ -387,14 +390,14 @@ export const OrderBookCodec: StateCodec<OrderBookKey, OrderBookLeaf, OrderBookPa
       switch (op) {
         case 1: {
           const key = readOrderBookKey(input)
-          return { op: 'upsert', key, leaf: getOrderBookLeaf(input) }
+          return upsertDelta(key, getOrderBookLeaf(input))
         }
         case 2: {
           const key = readOrderBookKey(input)
-          return { op: 'patch', key, fields: readOrderBookPatch(input) }
+          return patchDelta(key, readOrderBookPatch(input))
         }
         case 3:
-          return { op: 'delete', key: readOrderBookKey(input) }
+          return deleteDelta(readOrderBookKey(input))
         case 4:
           return { op: 'clear' }
       }

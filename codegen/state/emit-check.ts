@@ -32,6 +32,9 @@ export interface CheckNames {
     | 'settleIssues'
     | 'isObject'
     | 'codePointLength'
+    | 'upsertDelta'
+    | 'patchDelta'
+    | 'deleteDelta'
     | 'CheckIssue',
     string
   >
@@ -103,7 +106,14 @@ export class CheckEmitter {
       f,
       n: entries,
       t: types,
-      r: { invalidDelta: r.invalidDelta, takeIssues: r.takeIssues, settleIssues: r.settleIssues },
+      r: {
+        invalidDelta: r.invalidDelta,
+        takeIssues: r.takeIssues,
+        settleIssues: r.settleIssues,
+        upsertDelta: r.upsertDelta,
+        patchDelta: r.patchDelta,
+        deleteDelta: r.deleteDelta,
+      },
       where,
     }
     this.#chunks.push(stateParseTemplate(context).trimEnd())

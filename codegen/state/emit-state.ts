@@ -11,7 +11,17 @@ export interface StateImportPaths {
   schema: string
 }
 
-const VALUES = ['stateParsers', 'encodeError', 'codecError', 'limitError', 'Publisher', 'Replica']
+const VALUES = [
+  'stateParsers',
+  'encodeError',
+  'codecError',
+  'limitError',
+  'Publisher',
+  'Replica',
+  'upsertDelta',
+  'patchDelta',
+  'deleteDelta',
+]
 const CHECK_VALUES = [
   'zodAt',
   'zodDefault',
@@ -22,6 +32,9 @@ const CHECK_VALUES = [
   'settleIssues',
   'isObject',
   'codePointLength',
+  'upsertDelta',
+  'patchDelta',
+  'deleteDelta',
 ] as const
 const TYPES = [
   'StateLayout',

@@ -99,14 +99,14 @@ export const {{n.Codec}}: {{r.StateCodec}}<{{n.Key}}, {{n.Leaf}}, {{n.Patch}}> =
       switch (op) {
         case 1: {
           const key = {{f.readKey}}(input)
-          return { op: 'upsert', key, leaf: {{n.getLeaf}}(input) }
+          return {{r.upsertDelta}}(key, {{n.getLeaf}}(input))
         }
         case 2: {
           const key = {{f.readKey}}(input)
-          return { op: 'patch', key, fields: {{f.readPatch}}(input) }
+          return {{r.patchDelta}}(key, {{f.readPatch}}(input))
         }
         case 3:
-          return { op: 'delete', key: {{f.readKey}}(input) }
+          return {{r.deleteDelta}}({{f.readKey}}(input))
         case 4:
           return { op: 'clear' }
       }
@@ -244,18 +244,18 @@ function {{n.parseDelta}}(delta: unknown): {{t.Delta}} {
       const key = {{f.key}}(d.key, issues)
       const leaf = {{f.leaf}}(d.leaf, issues)
       {{r.settleIssues}}({{{quote where}}}, issues)
-      return { op: 'upsert', key, leaf }
+      return {{r.upsertDelta}}(key, leaf)
     }
     case 'patch': {
       const key = {{f.key}}(d.key, issues)
       const fields = {{f.patch}}(d.fields, issues)
       {{r.settleIssues}}({{{quote where}}}, issues)
-      return { op: 'patch', key, fields }
+      return {{r.patchDelta}}(key, fields)
     }
     case 'delete': {
       const key = {{f.key}}(d.key, issues)
       {{r.settleIssues}}({{{quote where}}}, issues)
-      return { op: 'delete', key }
+      return {{r.deleteDelta}}(key)
     }
     case 'clear':
       return { op: 'clear' }

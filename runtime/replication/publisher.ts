@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events'
 import { GrenacheError, toGrenacheError } from '../errors.js'
 import type { RpcServer } from '../peer/rpc-server.js'
 import { ByteWriter } from '../state/byte-writer.js'
+import { deleteDelta, patchDelta, upsertDelta } from '../state/delta-objects.js'
 import type { Delta, StateCodec } from '../state/types.js'
 import { Batcher } from './batcher.js'
 import { Carousel } from './carousel.js'
@@ -299,15 +300,15 @@ export class Publisher<K, L, P = Partial<L>> extends EventEmitter<PublisherEvent
   }
 
   upsert(key: K, leaf: L): number {
-    return this.apply({ op: 'upsert', key, leaf })
+    return this.apply(upsertDelta(key, leaf))
   }
 
   patch(key: K, fields: P): number {
-    return this.apply({ op: 'patch', key, fields })
+    return this.apply(patchDelta(key, fields))
   }
 
   delete(key: K): number {
-    return this.apply({ op: 'delete', key })
+    return this.apply(deleteDelta(key))
   }
 
   clear(): number {

@@ -1,6 +1,7 @@
 import type { ByteReader } from './byte-reader.js'
 import { type ByteWriter, encodeError } from './byte-writer.js'
 import { checkLayout } from './check-layout.js'
+import { deleteDelta, patchDelta, upsertDelta } from './delta-objects.js'
 import { layoutParsers } from './dynamic-parse.js'
 import { readObject, readPatch, readValue } from './dynamic-read.js'
 import { writeObject, writePatch, writeValue } from './dynamic-write.js'
@@ -121,14 +122,14 @@ export function dynamicCodec(layout: StateLayout): DynamicCodec {
         switch (op) {
           case 1: {
             const key = readKey(input)
-            return { op: 'upsert', key, leaf: getLeaf(input) }
+            return upsertDelta(key, getLeaf(input))
           }
           case 2: {
             const key = readKey(input)
-            return { op: 'patch', key, fields: readPatch(input, leafType, maxLeafBytes) }
+            return patchDelta(key, readPatch(input, leafType, maxLeafBytes))
           }
           case 3:
-            return { op: 'delete', key: readKey(input) }
+            return deleteDelta(readKey(input))
           case 4:
             return { op: 'clear' }
         }

@@ -1,5 +1,6 @@
 import { GrenacheError } from '../errors.js'
 import { show } from '../util/validate.js'
+import { deleteDelta, patchDelta, upsertDelta } from './delta-objects.js'
 import type { StateLayout, WireType } from './layout.js'
 import type { Delta } from './types.js'
 
@@ -66,14 +67,14 @@ export function layoutParsers(layout: StateLayout): LayoutParsers {
         switch (d.op) {
           case 'upsert': {
             const key = check(layout.key, d.key, 'key', issues)
-            return { op: 'upsert', key, leaf: check(leafType, d.leaf, 'leaf', issues) as Fields }
+            return upsertDelta(key, check(leafType, d.leaf, 'leaf', issues) as Fields)
           }
           case 'patch': {
             const key = check(layout.key, d.key, 'key', issues)
-            return { op: 'patch', key, fields: patch(d.fields, issues) }
+            return patchDelta(key, patch(d.fields, issues))
           }
           case 'delete':
-            return { op: 'delete', key: check(layout.key, d.key, 'key', issues) }
+            return deleteDelta(check(layout.key, d.key, 'key', issues))
           case 'clear':
             return { op: 'clear' }
         }

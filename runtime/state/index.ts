@@ -31,6 +31,7 @@ export {
   stateFeed,
   stateLimits,
 } from './define.js'
+export { deleteDelta, patchDelta, upsertDelta } from './delta-objects.js'
 export { type DynamicCodec, dynamicCodec } from './dynamic-codec.js'
 export { type LayoutParsers, layoutParsers } from './dynamic-parse.js'
 export { codecError, limitError } from './errors.js'

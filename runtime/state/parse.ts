@@ -1,6 +1,7 @@
 import type { z } from 'zod'
 import { GrenacheError } from '../errors.js'
 import type { StateDefinition, StateDelta, StateKey, StateLeaf } from './define.js'
+import { deleteDelta, patchDelta, upsertDelta } from './delta-objects.js'
 
 type Issue = { path: PropertyKey[]; message: string }
 
@@ -74,17 +75,17 @@ export function stateParsers<S extends StateDefinition>(state: S): StateParsers<
           () => parseKey(d?.key),
           () => parseLeaf(d?.leaf),
         )
-        return { op: 'upsert', key, leaf } as StateDelta<S>
+        return upsertDelta(key, leaf) as StateDelta<S>
       }
       case 'patch': {
         const [key, fields] = all(
           () => parseKey(d?.key),
           () => parsePatch(d?.fields),
         )
-        return { op: 'patch', key, fields } as StateDelta<S>
+        return patchDelta(key, fields) as StateDelta<S>
       }
       case 'delete':
-        return { op: 'delete', key: parseKey(d?.key) } as StateDelta<S>
+        return deleteDelta(parseKey(d?.key)) as StateDelta<S>
       case 'clear':
         return { op: 'clear' } as StateDelta<S>
       default:
