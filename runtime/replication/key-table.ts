@@ -60,8 +60,9 @@ export class KeyTable<K extends TableKey, V> implements ReadonlyMap<K, V> {
   #epoch = 0
 
   constructor(expected = 0) {
-    // Room for the state to grow a little past its snapshot before the first doubling.
-    const capacity = Math.max(8, expected + (expected >>> 2))
+    // A count off the wire may be anything; room for the state to grow a little past it.
+    const n = Number.isSafeInteger(expected) && expected > 0 ? expected : 0
+    const capacity = Math.max(8, n + Math.floor(n / 4))
     this.#hashes = new Int32Array(capacity)
     this.#tags = new Int32Array(capacity)
     this.#index = new Int32Array(slotsFor(capacity))

@@ -8,6 +8,8 @@ import { StoreCut } from './store-cut.js'
 export interface SnapshotTarget<K, L> {
   /** Adds one entry, `hash` its key and leaf's FNV-1a; false when `key` was there already. */
   fill(key: K, leaf: L, hash: number): boolean
+  /** Told how many entries are coming before the first `fill`, when that is known. */
+  reserve?(leaves: number): void
   readonly size: number
   readonly digest: number
 }

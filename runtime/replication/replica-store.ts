@@ -32,6 +32,11 @@ export class ReplicaStore<K, L, P> implements SnapshotTarget<K, L> {
     this.#table = new KeyTable(Math.min(expected, MAX_RESERVE))
   }
 
+  /** Sizes an empty store for `leaves` entries (a snapshot's count); does nothing once filled. */
+  reserve(leaves: number): void {
+    if (this.#table.size === 0) this.#table = new KeyTable(Math.min(leaves, MAX_RESERVE))
+  }
+
   get digest(): number {
     return this.#digest >>> 0
   }

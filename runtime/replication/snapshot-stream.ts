@@ -121,6 +121,7 @@ export async function fetchSnapshot<K, L, P>(options: {
     const bytes = Buffer.from(answer.data, 'base64')
     const reader = new ByteReader(bytes)
     const into = options.into
+    into.reserve?.(answer.leaves)
     const snapshot = decodeHashedSnapshot(
       options.codec as StateCodec<K, L, unknown>,
       reader,

@@ -82,6 +82,14 @@ describe('KeyTable', () => {
     expect([table.size, table.get('o-1249'), table.get('one more')]).toEqual([1251, 1249, 0])
   })
 
+  it('takes any expected count: NaN, negative, fractional and huge ones size it as 0 or as asked', () => {
+    for (const expected of [Number.NaN, -5, 2.5, Number.POSITIVE_INFINITY, 0]) {
+      const table = new KeyTable<TableKey, number>(expected)
+      for (let i = 0; i < 100; i++) expect(table.add(i, i, i)).toBe(true)
+      expect([table.size, table.get(99)]).toEqual([100, 99])
+    }
+  })
+
   it('keeps deleted keys out through many deletes and re-adds (backward shift, compaction)', () => {
     const table = new KeyTable<TableKey, number>()
     const model = new Map<TableKey, number>()

@@ -108,5 +108,13 @@ describe('ReplicaStore', () => {
     const leaf = { side: 'bid', price: 1, size: 1 } as const
     expect(forged.fill('a', leaf, 3)).toBe(true)
     expect([forged.size, forged.get('a'), forged.digest]).toEqual([1, leaf, 3])
+    // `reserve` (the stream's count) sizes an empty store only, and takes a count of any shape.
+    forged.reserve(Number.NaN)
+    expect(forged.get('a')).toBe(leaf)
+    const stream = replicaStore()
+    stream.reserve(Number.NaN)
+    stream.reserve(-1)
+    expect(stream.fill('b', leaf, 4)).toBe(true)
+    expect([stream.size, stream.digest]).toEqual([1, 4])
   })
 })
