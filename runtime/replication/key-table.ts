@@ -43,8 +43,8 @@ const MIN_SLOTS = 16
  * `#index` is an open-addressing table (linear probing) of entry number + 1, 0 = free, kept at
  * most half full. A delete clears its entry (key `undefined`) and shifts the probe run back, so
  * there are no tombstones; the entry arrays are compacted when more than half of them are holes.
- * Iterators read the arrays they started on: a compaction while one is open leaves it reading the
- * entries as they were then (a `Map` would show the changes since).
+ * Iterators read the arrays they started on: a compaction or a `clear()` while one is open leaves
+ * it reading the entries as they were then (a `Map` would show the changes since, or end).
  */
 export class KeyTable<K extends TableKey, V> implements ReadonlyMap<K, V> {
   #keys: (K | undefined)[] = []

@@ -127,6 +127,9 @@ describe('KeyTable', () => {
       seen.push(`${key}=${value}:${map === table}`)
     })
     expect(seen).toEqual(['6=6:true', '7=7:true', '100=100:true'])
+    const open = table.values()
+    table.clear()
+    expect([[...open], table.size, [...table]]).toEqual([[6, 7, 100], 0, []])
   })
 
   it('spreads keys that differ in one character over the index (no long probe runs)', () => {
