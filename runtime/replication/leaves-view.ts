@@ -24,11 +24,17 @@ function mapIterator<T, U>(source: Iterator<T>, f: (item: T) => U): MapIterator<
  */
 export class MapView<K, V, L> implements ReadonlyMap<K, L> {
   readonly #current: () => ReadonlyMap<K, V>
-  readonly #leafOf: (value: V) => L
+  readonly #leafOf: ((value: V) => L) | undefined
 
-  constructor(current: () => ReadonlyMap<K, V>, leafOf: (value: V) => L) {
+  /** Without `leafOf`, the map's values are the leaves: reads go straight through, unwrapped. */
+  constructor(current: () => ReadonlyMap<K, V>, leafOf?: (value: V) => L) {
     this.#current = current
     this.#leafOf = leafOf
+  }
+
+  /** The current map as a map of leaves, when its values are the leaves (no `leafOf`). */
+  #direct(): ReadonlyMap<K, L> | undefined {
+    return this.#leafOf ? undefined : (this.#current() as unknown as ReadonlyMap<K, L>)
   }
 
   get size(): number {
@@ -36,8 +42,10 @@ export class MapView<K, V, L> implements ReadonlyMap<K, L> {
   }
 
   get(key: K): L | undefined {
+    const leafOf = this.#leafOf
     const value = this.#current().get(key)
-    return value === undefined ? undefined : this.#leafOf(value)
+    if (!leafOf) return value as L | undefined
+    return value === undefined ? undefined : leafOf(value)
   }
 
   has(key: K): boolean {
@@ -45,13 +53,17 @@ export class MapView<K, V, L> implements ReadonlyMap<K, L> {
   }
 
   forEach(callback: (value: L, key: K, map: ReadonlyMap<K, L>) => void, thisArg?: unknown): void {
+    const leafOf = this.#leafOf
     this.#current().forEach((value, key) => {
-      callback.call(thisArg, this.#leafOf(value), key, this)
+      callback.call(thisArg, leafOf ? leafOf(value) : (value as unknown as L), key, this)
     })
   }
 
   entries(): MapIterator<[K, L]> {
-    return mapIterator(this.#current().entries(), (entry) => [entry[0], this.#leafOf(entry[1])])
+    const direct = this.#direct()
+    if (direct) return direct.entries()
+    const leafOf = this.#leafOf as (value: V) => L
+    return mapIterator(this.#current().entries(), (entry) => [entry[0], leafOf(entry[1])])
   }
 
   keys(): MapIterator<K> {
@@ -59,7 +71,9 @@ export class MapView<K, V, L> implements ReadonlyMap<K, L> {
   }
 
   values(): MapIterator<L> {
-    return mapIterator(this.#current().values(), this.#leafOf)
+    const direct = this.#direct()
+    if (direct) return direct.values()
+    return mapIterator(this.#current().values(), this.#leafOf as (value: V) => L)
   }
 
   [Symbol.iterator](): MapIterator<[K, L]> {

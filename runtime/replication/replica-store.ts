@@ -17,10 +17,7 @@ const MAX_RESERVE = 1 << 20
 export class ReplicaStore<K, L, P> implements SnapshotTarget<K, L> {
   #table: KeyTable<TableKey, L>
   /** The leaves, read-only; the same object for the store's whole life, even across `swap()`. */
-  readonly leaves: ReadonlyMap<K, L> = new MapView(
-    () => this.#table as unknown as ReadonlyMap<K, L>,
-    (leaf: L) => leaf,
-  )
+  readonly leaves: ReadonlyMap<K, L> = new MapView(() => this.#table as unknown as ReadonlyMap<K, L>)
   readonly #codec: StateCodec<K, L, P>
   readonly #scratch: ByteWriter
   #digest = 0
@@ -29,12 +26,12 @@ export class ReplicaStore<K, L, P> implements SnapshotTarget<K, L> {
   constructor(codec: StateCodec<K, L, P>, scratch: ByteWriter, expected = 0) {
     this.#codec = codec
     this.#scratch = scratch
-    this.#table = new KeyTable(Math.min(expected, MAX_RESERVE))
+    this.#table = sizedFor(expected)
   }
 
   /** Sizes an empty store for `leaves` entries (a snapshot's count); does nothing once filled. */
   reserve(leaves: number): void {
-    if (this.#table.size === 0) this.#table = new KeyTable(Math.min(leaves, MAX_RESERVE))
+    if (this.#table.size === 0) this.#table = sizedFor(leaves)
   }
 
   get digest(): number {
@@ -61,12 +58,8 @@ export class ReplicaStore<K, L, P> implements SnapshotTarget<K, L> {
         const table = this.#table
         const entry = table.find(delta.key as TableKey)
         if (entry < 0) return undefined
-        const before = table.valueAt(entry)
-        const leaf = patchLeaf(before, delta.fields)
-        const hash = entryHash(this.#codec, this.#scratch, delta.key, leaf)
-        this.#digest = (this.#digest - table.tagAt(entry) + hash) | 0
-        table.setAt(entry, leaf, hash)
-        return before
+        const leaf = patchLeaf(table.valueAt(entry), delta.fields)
+        return this.#replace(entry, leaf, entryHash(this.#codec, this.#scratch, delta.key, leaf))
       }
       case 'delete': {
         const table = this.#table
@@ -125,9 +118,20 @@ export class ReplicaStore<K, L, P> implements SnapshotTarget<K, L> {
       this.#digest = (this.#digest + hash) | 0
       return undefined
     }
+    return this.#replace(entry, leaf, hash)
+  }
+
+  /** Puts `leaf` (its hash `hash`) in place of entry `entry`'s; returns the leaf it replaced. */
+  #replace(entry: number, leaf: L, hash: number): L {
+    const table = this.#table
     const before = table.valueAt(entry)
     this.#digest = (this.#digest - table.tagAt(entry) + hash) | 0
     table.setAt(entry, leaf, hash)
     return before
   }
+}
+
+/** A table for `leaves` entries, a count that is trusted for sizing only up to `MAX_RESERVE`. */
+function sizedFor<L>(leaves: number): KeyTable<TableKey, L> {
+  return new KeyTable(Math.min(leaves, MAX_RESERVE))
 }
