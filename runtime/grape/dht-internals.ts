@@ -1,6 +1,7 @@
 import type DHT from 'bittorrent-dht'
 import { GrenacheError } from '../errors.js'
 import type { KrpcSocket } from './krpc-dispatch.js'
+import { QUORUM_NODES, type RoundCallback, StoreRound } from './store-round.js'
 
 /**
  * The few internals of bittorrent-dht 11 (and its k-rpc 5) the Grape reaches into, in one place
@@ -10,6 +11,10 @@ import type { KrpcSocket } from './krpc-dispatch.js'
 interface DhtInternals {
   /** Per target (hex): the closest nodes of its last lookup, with their write tokens. */
   _tables: { get(key: string): ClosestTable | undefined; remove(key: string): unknown }
+  /** The `host` option: an announce through this node is also stored here, as `host:port`. */
+  _host: string | null
+  /** Stores a peer of `infoHash` here and emits `announce`, as an `announce_peer` received would. */
+  _addPeer(peer: { host: string; port: number }, infoHash: Buffer, from: { host: string; port: number }): void
   _rpc: {
     id: Buffer
     /** The configured bootstrap nodes; k-rpc queries them whenever its routing table runs short. */
@@ -18,6 +23,12 @@ interface DhtInternals {
     /** k-rpc-socket, which owns the UDP socket and the pending queries. */
     socket: KrpcSocket
     populate(target: Buffer, message: unknown, callback: (err: Error | null) => void): void
+    /** One query (queued behind k-rpc's concurrency limit); sets `message.a.token` from the node's. */
+    query(
+      node: KnownNode,
+      message: unknown,
+      callback: (err: (Error & { code?: unknown }) | null) => void,
+    ): void
     /** One query to each node, in parallel (k-rpc's concurrency limit applies); `hits` answered. */
     queryAll(
       nodes: KnownNode[],
@@ -36,6 +47,8 @@ export interface KnownNode {
   id: Buffer
   host: string
   port: number
+  /** The write token it gave this node's `get_peers` (the per-target tables only). */
+  token?: Buffer
 }
 
 /** A k-bucket: the nodes it holds, closest to a target first. */
@@ -67,9 +80,12 @@ export function checkInternals(dht: DHT): void {
   const missing = [
     ['_tables.get', isFunction('_tables.get')],
     ['_tables.remove', isFunction('_tables.remove')],
+    ['_addPeer', isFunction('_addPeer')],
+    ['_host', at('_host') === null || typeof at('_host') === 'string'],
     ['_rpc.id', Buffer.isBuffer(at('_rpc.id'))],
     ['_rpc.bootstrap', Array.isArray(at('_rpc.bootstrap'))],
     ['_rpc.populate', isFunction('_rpc.populate')],
+    ['_rpc.query', isFunction('_rpc.query')],
     ['_rpc.queryAll', isFunction('_rpc.queryAll')],
     ['_rpc.nodes.closest', isFunction('_rpc.nodes.closest')],
     ['_rpc.nodes.count', isFunction('_rpc.nodes.count')],
@@ -113,6 +129,53 @@ export function rebootstrap(dht: DHT, callback: (err: Error | null) => void): vo
   const rpc = internals(dht)._rpc
   rpc.populate(rpc.id, { q: 'find_node', a: { id: rpc.id, target: rpc.id } }, callback)
 }
+
+/**
+ * bittorrent-dht's `announce` (a lookup first when no nodes and tokens are cached for the target,
+ * then `announce_peer` to every node that gave a token), calling back at the quorum of
+ * `StoreRound` instead of after the slowest node.
+ */
+export function announceToClosest(dht: DHT, infoHash: Buffer, port: number, callback: RoundCallback): void {
+  const dhtInternals = internals(dht)
+  const key = infoHash.toString('hex')
+  const cached = dhtInternals._tables.get(key)
+  if (cached) {
+    announceTo(dht, cached, infoHash, port, callback)
+    return
+  }
+  dht.lookup(infoHash, (err) => {
+    if (dht.destroyed) return callback(new Error('dht is destroyed'), { hits: 0, pending: 0 })
+    if (err) return callback(err, { hits: 0, pending: 0 })
+    const table = dhtInternals._tables.get(key)
+    if (!table) return callback(new Error('No nodes to query'), { hits: 0, pending: 0 })
+    announceTo(dht, table, infoHash, port, callback)
+  })
+}
+
+function announceTo(
+  dht: DHT,
+  table: ClosestTable,
+  infoHash: Buffer,
+  port: number,
+  callback: RoundCallback,
+): void {
+  const { _rpc: rpc, _host: host } = internals(dht)
+  if (host) {
+    const dhtPort = dht.listening ? dht.address().port : 0
+    internals(dht)._addPeer({ host, port: port || dhtPort }, infoHash, { host, port: dhtPort })
+  }
+  // One message for all, as k-rpc's queryAll: `query` sets each node's token as it sends.
+  const message = {
+    q: 'announce_peer',
+    a: { id: rpc.id, token: null, info_hash: infoHash, port, implied_port: port ? 0 : 1 },
+  }
+  const round = new StoreRound<KnownNode>((node, done) => rpc.query(node, message, done), callback)
+  const nodes = table.closest(infoHash, Number.POSITIVE_INFINITY)
+  for (const node of nodes) round.send(addressOf(node), node)
+  round.finish(nodes.slice(0, QUORUM_NODES).map(addressOf))
+}
+
+const addressOf = (node: { host: string; port: number }) => `${node.host}:${node.port}`
 
 /**
  * Up to `count` nodes closest to `target`: those that answered its last lookup here (they hold its

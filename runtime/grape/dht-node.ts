@@ -13,6 +13,7 @@ import { GrenacheError } from '../errors.js'
 import { ipLookup } from '../util/ip-lookup.js'
 import { DhtGuard, type DhtGuardStats } from './dht-guard.js'
 import {
+  announceToClosest,
   askPeersOnce,
   bootstrapCount,
   checkInternals,
@@ -180,12 +181,20 @@ export class DhtNode {
     return this.dht.address().port
   }
 
+  /**
+   * Announces `infoHash` at `port` (this node's DHT port for 0) to the nodes closest to it; resolves
+   * with how many stored it once half of the closest 8 did (see `StoreRound`), rejects when none did.
+   */
   announce(infoHash: Buffer, port: number): Promise<number> {
     return this.#recovering(
       () => infoHash,
       () =>
         callback<number>((done) =>
-          this.dht.announce(infoHash, port || this.port, (err, count) => done(err, count ?? 0)),
+          announceToClosest(this.dht, infoHash, port || this.port, (err, outcome) => {
+            if (outcome.pending > 0 && !err)
+              debug('announce acknowledged, %d node(s) still storing', outcome.pending)
+            done(err, outcome.hits)
+          }),
         ),
     )
   }
@@ -197,14 +206,13 @@ export class DhtNode {
     pending = this.#afterJoin(
       () =>
         new Promise<void>((resolve, reject) => {
+          // bittorrent-dht emits the local store's peers on a tick queued before its own callback's,
+          // and the answers' peers as they come: all of them are in the table by now.
           this.dht.lookup(Buffer.from(key, 'hex'), (err) => {
-            // The local store's peers are emitted on the next tick: let them land first.
-            setImmediate(() => {
-              this.#lookups.delete(key)
-              if (err) return reject(err)
-              this.#table.markRefreshed(key)
-              resolve()
-            })
+            this.#lookups.delete(key)
+            if (err) return reject(err)
+            this.#table.markRefreshed(key)
+            resolve()
           })
         }),
     )

@@ -76,6 +76,7 @@ export class Grape extends EventEmitter<GrapeEvents> {
   #attempt: Promise<unknown> | undefined
   #closing: Promise<void> | undefined
   #apiRequestsRefused = 0
+  readonly #closed = new AbortController()
 
   constructor(options: GrapeOptions) {
     super()
@@ -151,6 +152,7 @@ export class Grape extends EventEmitter<GrapeEvents> {
         table: this.#table,
         lookupRefreshMs: options.lookupRefreshMs,
         onRefreshError: (err) => debug('background lookup failed: %s', (err as Error)?.message),
+        signal: this.#closed.signal,
       }),
       onError: (err) => this.#warn(err, 'API handler'),
       addresses: async () => ({
@@ -225,6 +227,7 @@ export class Grape extends EventEmitter<GrapeEvents> {
   }
 
   async #close(): Promise<void> {
+    this.#closed.abort()
     await this.#attempt
     clearInterval(this.#sweep)
     const server = this.#server

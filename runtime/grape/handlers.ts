@@ -20,7 +20,17 @@ export interface HandlerContext {
   lookupRefreshMs: number
   /** Called when a background refresh fails (nobody waits for it). */
   onRefreshError(error: unknown): void
+  /** Aborted when the Grape closes: background refreshes not started yet are dropped. */
+  signal?: AbortSignal
 }
+
+/**
+ * A name answered from memory is refreshed this long after the answer, in ms, not at once: the
+ * refresh's datagrams wake the processes of a dozen DHT nodes, and a client's next request (often
+ * right behind: a warm lookup after a cold one, a burst) would queue behind them on a busy host.
+ * The answer came from memory either way; the refresh is no less useful 50 ms later.
+ */
+export const BACKGROUND_REFRESH_DELAY_MS = 50
 
 /**
  * A name refreshed by revalidations only gets a full DHT lookup at least this often, in ms: a peer
@@ -48,8 +58,20 @@ export function createHandlers(context: HandlerContext): Handlers {
   const refreshInBackground = (key: string): void => {
     setImmediate(() => node.refresh(key).catch(context.onRefreshError))
   }
-  const revalidateInBackground = (key: string): void => {
-    setImmediate(() => node.revalidate(key).catch(context.onRefreshError))
+  // One timer per name, however many lookups answered it from memory meanwhile.
+  const later = new Map<string, NodeJS.Timeout>()
+  context.signal?.addEventListener('abort', () => {
+    for (const timer of later.values()) clearTimeout(timer)
+    later.clear()
+  })
+  const refreshLater = (key: string, full: boolean): void => {
+    if (later.has(key) || context.signal?.aborted) return
+    const timer = setTimeout(() => {
+      later.delete(key)
+      ;(full ? node.refresh(key) : node.revalidate(key)).catch(context.onRefreshError)
+    }, BACKGROUND_REFRESH_DELAY_MS)
+    timer.unref()
+    later.set(key, timer)
   }
 
   return {
@@ -60,8 +82,7 @@ export function createHandlers(context: HandlerContext): Handlers {
       // The common case, a name seen recently, is answered without a promise.
       if (known.length > 0 && !table.isStale(key)) {
         if (table.ageOf(key) >= context.lookupRefreshMs) {
-          if (table.sinceFullLookup(key) >= FULL_LOOKUP_EVERY_MS) refreshInBackground(key)
-          else revalidateInBackground(key)
+          refreshLater(key, table.sinceFullLookup(key) >= FULL_LOOKUP_EVERY_MS)
         }
         return ok(known)
       }

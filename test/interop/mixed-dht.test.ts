@@ -94,8 +94,9 @@ describe('a DHT of our Grapes and reference Grapes', () => {
   })
 
   describe('services', () => {
-    it('a service announced through our Grape reaches all three other nodes and is found through both reference Grapes', async () => {
-      await expect(viaOurs[0].announce('mixed:from-ours', 4300)).resolves.toBe(3)
+    it('a service announced through our Grape is stored by the other nodes and found through both reference Grapes', async () => {
+      // Acknowledged once two of the three nodes asked stored it (the quorum; see StoreRound).
+      expect(await viaOurs[0].announce('mixed:from-ours', 4300)).toBeGreaterThanOrEqual(2)
       await expect(viaTheirs[0].lookup('mixed:from-ours')).resolves.toEqual(['127.0.0.1:4300'])
       await expect(result((cb) => refViaTheirs[1].lookup('mixed:from-ours', {}, cb))).resolves.toEqual([
         '127.0.0.1:4300',

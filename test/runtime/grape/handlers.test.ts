@@ -1,6 +1,13 @@
+import { performance } from 'node:perf_hooks'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { describe, expect, it } from 'vitest'
 import type { DhtNode } from '../../../runtime/grape/dht-node.js'
-import { createHandlers, dhtFailure, FULL_LOOKUP_EVERY_MS } from '../../../runtime/grape/handlers.js'
+import {
+  BACKGROUND_REFRESH_DELAY_MS,
+  createHandlers,
+  dhtFailure,
+  FULL_LOOKUP_EVERY_MS,
+} from '../../../runtime/grape/handlers.js'
 import { PeerTable } from '../../../runtime/grape/peer-table.js'
 
 const hex = (name: string) => Buffer.from(name).toString('hex')
@@ -43,7 +50,12 @@ function fakeNode(table: PeerTable, found: Record<string, string[]>, failWith?: 
   }
 }
 
-function setup(found: Record<string, string[]>, lookupRefreshMs = 60_000, failWith?: Error) {
+function setup(
+  found: Record<string, string[]>,
+  lookupRefreshMs = 60_000,
+  failWith?: Error,
+  signal?: AbortSignal,
+) {
   let now = 1_000_000
   const table = new PeerTable({ maxAgeMs: 60_000, now: () => now })
   const fake = fakeNode(table, found, failWith)
@@ -52,6 +64,7 @@ function setup(found: Record<string, string[]>, lookupRefreshMs = 60_000, failWi
     table,
     lookupRefreshMs,
     onRefreshError: () => undefined,
+    ...(signal ? { signal } : {}),
   })
   return { handlers, table, fake, advance: (ms: number) => (now += ms) }
 }
@@ -83,6 +96,35 @@ describe('createHandlers()', () => {
       // A revalidation, not a second full lookup.
       expect(fake.calls.refresh).toBe(1)
       fake.open()
+    })
+
+    it('starts the background refresh BACKGROUND_REFRESH_DELAY_MS after the answer, once for the lookups in between', async () => {
+      const { handlers, fake, advance } = setup({ svc: ['127.0.0.1:1'] }, 1000)
+      await handlers.lookup('svc')
+      advance(1500)
+      const answered = performance.now()
+      await handlers.lookup('svc')
+      await handlers.lookup('svc')
+      await new Promise((resolve) => setImmediate(resolve))
+      await handlers.lookup('svc')
+      expect(fake.calls.revalidate).toBe(0)
+      await expect.poll(() => fake.calls.revalidate).toBe(1)
+      // Timers may fire a millisecond early.
+      expect(performance.now() - answered).toBeGreaterThanOrEqual(BACKGROUND_REFRESH_DELAY_MS - 2)
+      await sleep(BACKGROUND_REFRESH_DELAY_MS * 2)
+      expect(fake.calls.revalidate).toBe(1)
+    })
+
+    it('drops the background refreshes not started yet when its signal aborts (the Grape closed)', async () => {
+      const closed = new AbortController()
+      const { handlers, fake, advance } = setup({ svc: ['127.0.0.1:1'] }, 1000, undefined, closed.signal)
+      await handlers.lookup('svc')
+      advance(1500)
+      await handlers.lookup('svc')
+      closed.abort()
+      await handlers.lookup('svc')
+      await sleep(BACKGROUND_REFRESH_DELAY_MS * 3)
+      expect(fake.calls).toMatchObject({ refresh: 1, revalidate: 0 })
     })
 
     it('refreshes with a full lookup instead once the last one is FULL_LOOKUP_EVERY_MS old', async () => {

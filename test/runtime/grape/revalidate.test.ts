@@ -1,51 +1,12 @@
-import { setTimeout as sleep } from 'node:timers/promises'
 import { afterEach, describe, expect, it } from 'vitest'
-import { krpcSocketOf } from '../../../runtime/grape/dht-internals.js'
-import { compactPeers, DhtNode } from '../../../runtime/grape/dht-node.js'
-import { resolveGrapeOptions } from '../../../runtime/grape/grape-options.js'
-import { PeerTable } from '../../../runtime/grape/peer-table.js'
+import { compactPeers } from '../../../runtime/grape/dht-node.js'
+import { DhtTestNetwork, type TestNode } from '../../helpers/dht-nodes.js'
 
-interface TestNode {
-  node: DhtNode
-  table: PeerTable
-  /** `get_peers` queries this node answered. */
-  getPeers: number
-}
+const testNetwork = new DhtTestNetwork()
+const nodes = testNetwork.nodes
+const network = (size: number) => testNetwork.network(size)
 
-const nodes: TestNode[] = []
-
-afterEach(async () => {
-  await Promise.all(nodes.splice(0).map(({ node }) => node.destroy()))
-})
-
-async function startNode(bootstrap: string[]): Promise<TestNode> {
-  const table = new PeerTable({ maxAgeMs: 60_000 })
-  const options = resolveGrapeOptions({ apiPort: 0, dhtPort: 0, dhtHost: '127.0.0.1', bootstrap })
-  const node = new DhtNode(options, table, { onNode() {}, onPeer() {}, onWarning() {} })
-  const entry: TestNode = { node, table, getPeers: 0 }
-  nodes.push(entry)
-  await node.start()
-  krpcSocketOf(node.dht).on('query', (message: { q?: Buffer }) => {
-    if (message.q?.toString() === 'get_peers') entry.getPeers++
-  })
-  return entry
-}
-
-/** `size` DHT nodes bootstrapped from the first, each knowing every other one (bounded wait). */
-async function network(size: number): Promise<TestNode[]> {
-  const first = await startNode([])
-  const rest: TestNode[] = []
-  for (let i = 1; i < size; i++) rest.push(await startNode([`127.0.0.1:${first.node.port}`]))
-  const all = [first, ...rest]
-  // Every node looks itself up once more, so that each learns the whole (small) network.
-  await Promise.all(all.map(({ node }) => node.refresh(Buffer.alloc(20, 1).toString('hex'))))
-  const begin = Date.now()
-  while (all.some(({ node }) => node.dht.nodes.count() < size - 1)) {
-    if (Date.now() - begin > 10_000) throw new Error('the test network did not converge in 10 s')
-    await sleep(20)
-  }
-  return all
-}
+afterEach(() => testNetwork.destroy())
 
 const keyOf = (name: string) => Buffer.from(name).toString('hex')
 const queriesSoFar = (all: TestNode[]) => all.reduce((sum, { getPeers }) => sum + getPeers, 0)
