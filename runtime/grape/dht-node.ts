@@ -90,6 +90,7 @@ export class DhtNode {
       bootstrap: [...options.bootstrap],
       host: options.selfAnnounce ? options.host : null,
       concurrency: options.dhtConcurrency,
+      k: options.dhtK,
       maxTables: options.dhtMaxTables,
       maxValues: options.dhtMaxValues,
       maxAge: options.dhtPeerMaxAgeMs,

@@ -31,6 +31,13 @@ export interface GrapeOptions {
   bootstrap?: readonly string[]
   /** Parallel DHT queries per lookup (`--dc`). Default 16 (the reference's 24 never reached the DHT). */
   dhtConcurrency?: number
+  /**
+   * BEP 5's K: nodes per routing-table bucket, and how many nodes closest to a name a lookup
+   * converges on (an announce is stored at those that answered it). Default 8, as BEP 5; the
+   * reference (bittorrent-dht's default) uses 20. Either finds the other's announces: each side's
+   * closest nodes are among the other's. See README, "The DHT at scale".
+   */
+  dhtK?: number
   /** Routing tables cached for recent keys (`--dht_maxTables`). Default 5000. */
   dhtMaxTables?: number
   /** DHT items (BEP 44) stored by this node (`--dht_maxValues`). Default 5000. */
@@ -79,6 +86,7 @@ export interface ResolvedGrapeOptions {
   dhtHost: string
   bootstrap: string[]
   dhtConcurrency: number
+  dhtK: number
   dhtMaxTables: number
   dhtMaxValues: number
   dhtPeerMaxAgeMs: number
@@ -115,6 +123,7 @@ export function resolveGrapeOptions(options: GrapeOptions): ResolvedGrapeOptions
     dhtHost: check.string('dhtHost', options.dhtHost ?? '0.0.0.0'),
     bootstrap: bootstrap.map((node, i) => check.hostPort(`bootstrap[${i}]`, node)),
     dhtConcurrency: check.integer('dhtConcurrency', options.dhtConcurrency ?? 16, 1, 256),
+    dhtK: check.integer('dhtK', options.dhtK ?? 8, 1, 64),
     dhtMaxTables: check.integer('dhtMaxTables', options.dhtMaxTables ?? 5000, 1),
     dhtMaxValues: check.integer('dhtMaxValues', options.dhtMaxValues ?? 5000, 1),
     dhtPeerMaxAgeMs,

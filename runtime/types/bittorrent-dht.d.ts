@@ -11,6 +11,8 @@ declare module 'bittorrent-dht' {
     bootstrap?: string[] | false
     host?: string | null
     concurrency?: number
+    /** Nodes per routing-table bucket and per lookup (k-rpc's K; 20 when absent). */
+    k?: number
     maxTables?: number
     maxValues?: number
     maxAge?: number

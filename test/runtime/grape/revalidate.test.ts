@@ -4,7 +4,7 @@ import { DhtTestNetwork, type TestNode } from '../../helpers/dht-nodes.js'
 
 const testNetwork = new DhtTestNetwork()
 const nodes = testNetwork.nodes
-const network = (size: number) => testNetwork.network(size)
+const network = (size: number, extra?: { dhtK: number }) => testNetwork.network(size, extra)
 
 afterEach(() => testNetwork.destroy())
 
@@ -13,7 +13,8 @@ const queriesSoFar = (all: TestNode[]) => all.reduce((sum, { getPeers }) => sum 
 
 describe('DhtNode.revalidate()', () => {
   it('asks at most 8 nodes once each, fewer than a full lookup, and finds a peer announced since', async () => {
-    const all = await network(14)
+    // The reference's K: a full lookup then asks more nodes than a revalidation's 8.
+    const all = await network(14, { dhtK: 20 })
     const [, announcer, reader, later] = all as [TestNode, TestNode, TestNode, TestNode]
     const key = keyOf('svc:revalidate')
     await announcer.node.announce(Buffer.from('svc:revalidate'), 4001)
