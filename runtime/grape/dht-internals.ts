@@ -92,6 +92,10 @@ export function checkInternals(dht: DHT): void {
     ['_rpc.nodes.remove', isFunction('_rpc.nodes.remove')],
     ['_rpc.socket._ids', Array.isArray(at('_rpc.socket._ids'))],
     ['_rpc.socket._reqs', Array.isArray(at('_rpc.socket._reqs'))],
+    ['_rpc.socket._cancel', isFunction('_rpc.socket._cancel')],
+    ['_rpc.socket.query', isFunction('_rpc.socket.query')],
+    ['_rpc.socket.timeout', typeof at('_rpc.socket.timeout') === 'number'],
+    ['_rpc.socket._timer', at('_rpc.socket._timer') !== undefined],
   ]
     .filter(([, ok]) => !ok)
     .map(([name]) => name)

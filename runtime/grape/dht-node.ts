@@ -25,6 +25,7 @@ import {
 } from './dht-internals.js'
 import type { ResolvedGrapeOptions, VerifyFunction } from './grape-options.js'
 import { createKrpcDispatch } from './krpc-dispatch.js'
+import { checkTimeoutsWhileBusy, type KrpcTimeoutState } from './krpc-timeouts.js'
 import type { PeerTable } from './peer-table.js'
 
 const debug = debuglog('grenache')
@@ -101,6 +102,7 @@ export class DhtNode {
     this.dht = new DHT(dhtOptions)
     checkInternals(this.dht)
     const krpc = krpcSocketOf(this.dht)
+    checkTimeoutsWhileBusy(krpc as unknown as KrpcTimeoutState)
     const dispatch = createKrpcDispatch(krpc, (oldId, node) => {
       // The address now answers as another node: keep the new one, or every query to it fails.
       debug('node %s:%d restarted as %s', node.host, node.port, node.id.toString('hex'))

@@ -9,7 +9,7 @@ describe('checkInternals', () => {
       expect.objectContaining({
         code: 'ERR_INTERNAL',
         message: expect.stringContaining(
-          'lacks what the Grape relies on: _tables.get, _addPeer, _host, _rpc.populate, _rpc.query, _rpc.queryAll, _rpc.nodes.closest, _rpc.nodes.count, _rpc.nodes.remove, _rpc.socket._ids, _rpc.socket._reqs',
+          'lacks what the Grape relies on: _tables.get, _addPeer, _host, _rpc.populate, _rpc.query, _rpc.queryAll, _rpc.nodes.closest, _rpc.nodes.count, _rpc.nodes.remove, _rpc.socket._ids, _rpc.socket._reqs, _rpc.socket._cancel, _rpc.socket.query, _rpc.socket.timeout, _rpc.socket._timer',
         ),
       }),
     )
