@@ -142,7 +142,8 @@ export class Grape extends EventEmitter<GrapeEvents> {
       onWarning: (err) => this.#warn(err, 'DHT'),
     })
     this.#node = node
-    await node.start()
+    // Both binds at once: a Grape started on a busy host waits for one turn of its event loop, not two.
+    const dhtBound = node.start()
 
     const server = createApiServer({
       maxPayloadBytes: options.maxPayloadBytes,
@@ -155,10 +156,13 @@ export class Grape extends EventEmitter<GrapeEvents> {
         signal: this.#closed.signal,
       }),
       onError: (err) => this.#warn(err, 'API handler'),
-      addresses: async () => ({
-        status: 200,
-        body: JSON.stringify({ announce: await this.announceHosts(), dhtPort: node.port }),
-      }),
+      addresses: async () => {
+        await dhtBound
+        return {
+          status: 200,
+          body: JSON.stringify({ announce: await this.announceHosts(), dhtPort: node.port }),
+        }
+      },
       guard: createApiGuard(options),
       onRefused: ({ code, message }) => {
         this.#apiRequestsRefused++
@@ -169,10 +173,14 @@ export class Grape extends EventEmitter<GrapeEvents> {
       },
     })
     this.#server = server
-    server.listen(options.apiPort, options.host)
-    await once(server, 'listening').catch((err: unknown) => {
+    const apiBound = once(server, 'listening').catch((err: unknown) => {
       throw toGrenacheError(err, `Grape API on ${options.host}:${options.apiPort} (options.host, -b)`)
     })
+    server.listen(options.apiPort, options.host)
+    // Both settle before a failure is thrown, so that close() finds each socket bound or failed.
+    const [dhtBind, apiBind] = await Promise.allSettled([dhtBound, apiBound])
+    if (dhtBind.status === 'rejected') throw dhtBind.reason
+    if (apiBind.status === 'rejected') throw apiBind.reason
     server.on('error', (err) => this.#warn(err, 'API server'))
     if (options.selfAnnounce && isWildcard(options.host)) {
       // The reference does the same; say so rather than hand out an address nobody can dial.
