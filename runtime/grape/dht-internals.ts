@@ -1,7 +1,7 @@
 import type DHT from 'bittorrent-dht'
 import { GrenacheError } from '../errors.js'
 import type { KrpcSocket } from './krpc-dispatch.js'
-import { QUORUM_NODES, type RoundCallback, StoreRound } from './store-round.js'
+import { type RoundCallback, StoreRound } from './store-round.js'
 
 /**
  * The few internals of bittorrent-dht 11 (and its k-rpc 5) the Grape reaches into, in one place
@@ -163,10 +163,11 @@ function announceTo(
   port: number,
   callback: RoundCallback,
 ): void {
-  const { _rpc: rpc, _host: host } = internals(dht)
+  const dhtInternals = internals(dht)
+  const { _rpc: rpc, _host: host } = dhtInternals
   if (host) {
     const dhtPort = dht.listening ? dht.address().port : 0
-    internals(dht)._addPeer({ host, port: port || dhtPort }, infoHash, { host, port: dhtPort })
+    dhtInternals._addPeer({ host, port: port || dhtPort }, infoHash, { host, port: dhtPort })
   }
   // One message for all, as k-rpc's queryAll: `query` sets each node's token as it sends.
   const message = {
@@ -175,11 +176,11 @@ function announceTo(
   }
   const round = new StoreRound<KnownNode>((node, done) => rpc.query(node, message, done), callback)
   const nodes = table.closest(infoHash, Number.POSITIVE_INFINITY)
-  for (const node of nodes) round.send(addressOf(node), node)
-  round.finish(nodes.slice(0, QUORUM_NODES).map(addressOf))
+  const addresses = nodes.map((node) => `${node.host}:${node.port}`)
+  for (const [i, node] of nodes.entries()) round.send(addresses[i] as string, node)
+  // Closest first: the round takes the quorum among the first QUORUM_NODES.
+  round.finish(addresses)
 }
-
-const addressOf = (node: { host: string; port: number }) => `${node.host}:${node.port}`
 
 /**
  * Up to `count` nodes closest to `target`: those that answered its last lookup here (they hold its

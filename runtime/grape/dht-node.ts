@@ -102,7 +102,7 @@ export class DhtNode {
     this.dht = new DHT(dhtOptions)
     checkInternals(this.dht)
     const krpc = krpcSocketOf(this.dht)
-    checkTimeoutsWhileBusy(krpc as unknown as KrpcTimeoutState)
+    checkTimeoutsWhileBusy(krpc as KrpcTimeoutState)
     const dispatch = createKrpcDispatch(krpc, (oldId, node) => {
       // The address now answers as another node: keep the new one, or every query to it fails.
       debug('node %s:%d restarted as %s', node.host, node.port, node.id.toString('hex'))

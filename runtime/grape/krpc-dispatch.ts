@@ -11,6 +11,8 @@ export interface KrpcSocket extends EventEmitter {
 }
 
 interface PendingQuery {
+  /** Timeout checks left before the query fails with `ETIMEDOUT` (k-rpc-socket starts it at 4). */
+  ttl: number
   peer: { host: string; port: number; id?: Buffer }
   message: unknown
   callback(err: Error | null, message: BencodeDict | null, from: RemoteInfo, query?: unknown): void

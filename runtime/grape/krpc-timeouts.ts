@@ -1,12 +1,11 @@
-/** The parts of k-rpc-socket 1.11 its timeout check uses. */
-export interface KrpcTimeoutState {
-  destroyed: boolean
-  inflight: number
+import type { KrpcSocket } from './krpc-dispatch.js'
+
+/** What k-rpc-socket 1.11's timeout check uses beyond what its message handler does. */
+export interface KrpcTimeoutState extends KrpcSocket {
   /** The query timeout, ms (2000); a query is failed after 4 checks a quarter of it apart. */
   timeout: number
   /** Its check interval: cleared by `destroy()`. */
   _timer: NodeJS.Timeout | undefined
-  _reqs: ({ ttl: number } | null)[]
   _cancel(index: number, err: Error): void
   query(...args: unknown[]): unknown
 }
