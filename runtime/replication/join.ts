@@ -2,7 +2,7 @@ import type { ByteReader } from '../state/byte-reader.js'
 import type { StateCodec } from '../state/types.js'
 import type { SnapshotTarget } from './leaf-store.js'
 import { readSnapshotPartHeader, SNAPSHOT_LAST } from './packet.js'
-import { decodeHashedSnapshot } from './snapshot-entries.js'
+import { fillSnapshot } from './snapshot-entries.js'
 
 /**
  * One snapshot cut being collected by a joining replica: the parts of one carousel cycle (all cut
@@ -119,14 +119,10 @@ export class CarouselJoin<K, L, S extends SnapshotTarget<K, L>> {
     }
     const collector = this.#collector
     if (!collector.matches(header) || !collector.wants(part.part)) return
-    const store = collector.store
-    let duplicate = false
-    const read = decodeHashedSnapshot(this.#codec, r, (key, leaf, hash) => {
-      if (!store.fill(key, leaf, hash)) duplicate = true
-    })
+    const read = fillSnapshot(this.#codec, r, collector.store)
     if (read.seq !== cut) r.fail(`a snapshot part says seq ${read.seq} in a cut at ${cut}`)
     const before = collector.max
-    if (duplicate || !collector.add(part.part, (part.flags & SNAPSHOT_LAST) !== 0)) {
+    if (!read.fresh || !collector.add(part.part, (part.flags & SNAPSHOT_LAST) !== 0)) {
       this.#collector = undefined
       return
     }

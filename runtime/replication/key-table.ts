@@ -30,6 +30,11 @@ export function hashKey(key: TableKey): number {
 
 const MIN_SLOTS = 16
 
+/** Decodes an entry kept as bytes (see `KeyTable.addEncoded`) when it is read. */
+export interface EntryDecoder<V> {
+  leaf(bytes: Buffer, start: number): V
+}
+
 /**
  * An insertion-ordered hash map from string or integer keys, with an int32 `tag` per entry (the
  * replica keeps each leaf's digest hash there), that can be sized up front.
@@ -45,12 +50,28 @@ const MIN_SLOTS = 16
  * there are no tombstones; the entry arrays are compacted when more than half of them are holes.
  * Iterators read the arrays they started on: a compaction or a `clear()` while one is open leaves
  * it reading the entries as they were then (a `Map` would show the changes since, or end).
+ *
+ * Entries filled from a snapshot can stay as bytes (`addEncoded`): their leaf is decoded when first
+ * read, and an ASCII string key is kept as its characters in `#bytes` and compared there, made a
+ * string only when iterated. A join of 100k leaves then leaves no object per entry for the young
+ * generation to copy and promote; that copying, and the old-generation collections that followed
+ * a replica's close, made up most of a join's time under load (see docs/replication.md).
  */
 export class KeyTable<K extends TableKey, V> implements ReadonlyMap<K, V> {
   #keys: (K | undefined)[] = []
   #values: (V | undefined)[] = []
   #hashes: Int32Array
   #tags: Int32Array
+  /**
+   * Per entry kept (in part) as bytes, made on the first `addEncoded`: where in `#bytes` its key's
+   * characters start while it has no key string (its leaf's encoding follows them), else where its
+   * leaf's encoding starts while that is not decoded; -1 when neither.
+   */
+  #at: Int32Array | undefined
+  /** The encoded entries copied from snapshot parts (only appended to; dropped by `clear()`). */
+  #bytes: Buffer = EMPTY
+  #bytesUsed = 0
+  readonly #decoder: EntryDecoder<V> | undefined
   #index: Int32Array
   #mask: number
   /** Entries appended so far, holes included. */
@@ -59,7 +80,9 @@ export class KeyTable<K extends TableKey, V> implements ReadonlyMap<K, V> {
   /** Bumped by each compaction, so that iterators know their arrays are no longer the table's. */
   #epoch = 0
 
-  constructor(expected = 0) {
+  /** `decoder`: how entries added with `addEncoded` are decoded (needed only for those). */
+  constructor(expected = 0, decoder?: EntryDecoder<V>) {
+    this.#decoder = decoder
     // A count off the wire may be anything; room for the state to grow a little past it.
     const n = Number.isSafeInteger(expected) && expected > 0 ? expected : 0
     const capacity = Math.max(8, n + Math.floor(n / 4))
@@ -78,15 +101,22 @@ export class KeyTable<K extends TableKey, V> implements ReadonlyMap<K, V> {
     const index = this.#index
     const mask = this.#mask
     const keys = this.#keys
-    for (let slot = hashKey(key) & mask; ; slot = (slot + 1) & mask) {
+    const hash = hashKey(key)
+    for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
       const at = (index[slot] as number) - 1
       if (at < 0) return -1
-      if (keys[at] === key) return at
+      const other = keys[at]
+      if (other === key) return at
+      // An indexed entry without a key keeps it as characters.
+      if (other === undefined && this.#hashes[at] === hash && this.#charsAre(at, key)) return at
     }
   }
 
   valueAt(entry: number): V {
-    return this.#values[entry] as V
+    const value = this.#values[entry]
+    return value === undefined && this.#at !== undefined && (this.#at[entry] as number) >= 0
+      ? this.#decodeLeaf(entry)
+      : (value as V)
   }
 
   tagAt(entry: number): number {
@@ -95,6 +125,7 @@ export class KeyTable<K extends TableKey, V> implements ReadonlyMap<K, V> {
 
   setAt(entry: number, value: V, tag: number): void {
     this.#values[entry] = value
+    if (this.#at && this.#keys[entry] !== undefined) this.#at[entry] = -1
     this.#tags[entry] = tag
   }
 
@@ -103,8 +134,47 @@ export class KeyTable<K extends TableKey, V> implements ReadonlyMap<K, V> {
    * result): one probe run.
    */
   add(key: K, value: V, tag: number): boolean {
+    const entry = this.#newEntry(key, hashKey(key), tag)
+    if (entry < 0) return false
+    this.#values[entry] = value
+    return true
+  }
+
+  /**
+   * Adds `key` with its leaf left encoded at `leafAt` in the table's bytes (see `addBytes`), decoded
+   * by the table's decoder when first read; false when `key` is here. `chars`: when `key` is an
+   * ASCII string whose characters are in the table's bytes right before the leaf, after a length
+   * byte, where they start: the table keeps those instead of the string (-1: it keeps the key).
+   */
+  addEncoded(key: K, chars: number, leafAt: number, tag: number): boolean {
+    if (this.#at === undefined) this.#at = new Int32Array(this.#hashes.length).fill(-1)
+    const entry = this.#newEntry(key, hashKey(key), tag)
+    if (entry < 0) return false
+    if (chars >= 0) this.#keys[entry] = undefined
+    this.#at[entry] = chars >= 0 ? chars : leafAt
+    return true
+  }
+
+  /**
+   * Copies `bytes` from `start` to `end` into the table's own buffer, for entries added with
+   * `addEncoded`; returns where byte `start` landed there.
+   */
+  addBytes(bytes: Uint8Array, start: number, end: number): number {
+    const length = end - start
+    if (this.#bytesUsed + length > this.#bytes.length) {
+      const grown = Buffer.allocUnsafe(Math.max(64 * 1024, 2 * (this.#bytesUsed + length)))
+      this.#bytes.copy(grown, 0, 0, this.#bytesUsed)
+      this.#bytes = grown
+    }
+    const at = this.#bytesUsed
+    this.#bytes.set(bytes.subarray(start, end), at)
+    this.#bytesUsed += length
+    return at
+  }
+
+  /** A new entry for `key` (its hash `hash`), its value unset; -1 when `key` is here. */
+  #newEntry(key: K, hash: number, tag: number): number {
     if (this.#used === this.#hashes.length) this.#makeRoom()
-    const hash = hashKey(key)
     const index = this.#index
     const mask = this.#mask
     const keys = this.#keys
@@ -112,17 +182,51 @@ export class KeyTable<K extends TableKey, V> implements ReadonlyMap<K, V> {
     for (; ; slot = (slot + 1) & mask) {
       const at = (index[slot] as number) - 1
       if (at < 0) break
-      if (keys[at] === key) return false
+      const other = keys[at]
+      if (other === key || (other === undefined && this.#hashes[at] === hash && this.#charsAre(at, key)))
+        return -1
     }
     const entry = this.#used++
     index[slot] = entry + 1
     // A Map keeps -0 as 0.
     keys[entry] = key === 0 ? (0 as K) : key
-    this.#values[entry] = value
     this.#hashes[entry] = hash
     this.#tags[entry] = tag
+    if (this.#at) this.#at[entry] = -1
     this.#size++
+    return entry
+  }
+
+  /** Whether entry `entry`, which keeps its key as characters, has `key`. */
+  #charsAre(entry: number, key: K): boolean {
+    if (typeof key !== 'string') return false
+    const bytes = this.#bytes
+    const start = (this.#at as Int32Array)[entry] as number
+    if ((bytes[start - 1] as number) !== key.length) return false
+    for (let i = 0; i < key.length; i++) if (bytes[start + i] !== key.charCodeAt(i)) return false
     return true
+  }
+
+  /** Decodes entry `entry`'s leaf, which is still encoded, and keeps it. */
+  #decodeLeaf(entry: number): V {
+    const at = this.#at as Int32Array
+    const value = decodeLeaf(this.#decoder, this.#bytes, at[entry] as number, this.#keys[entry] === undefined)
+    this.#values[entry] = value
+    if (this.#keys[entry] !== undefined) at[entry] = -1
+    return value
+  }
+
+  /** Entry `entry`'s key, made a string (and kept) when it is characters. */
+  #keyOf(entry: number): K {
+    const key = this.#keys[entry]
+    if (key !== undefined) return key
+    const at = this.#at as Int32Array
+    const start = at[entry] as number
+    const text = keyText(this.#bytes, start)
+    this.#keys[entry] = text as K
+    // From now on `at` says where the leaf starts, when it is still encoded.
+    at[entry] = this.#values[entry] === undefined ? start + (this.#bytes[start - 1] as number) : -1
+    return text as K
   }
 
   /** Removes entry `entry` (from `find`). */
@@ -146,6 +250,7 @@ export class KeyTable<K extends TableKey, V> implements ReadonlyMap<K, V> {
     index[gap] = 0
     this.#keys[entry] = undefined
     this.#values[entry] = undefined
+    if (this.#at) this.#at[entry] = -1
     this.#size--
     if (this.#size === 0) this.clear()
   }
@@ -155,6 +260,9 @@ export class KeyTable<K extends TableKey, V> implements ReadonlyMap<K, V> {
     this.#values = []
     this.#hashes = new Int32Array(8)
     this.#tags = new Int32Array(8)
+    this.#at = undefined
+    this.#bytes = EMPTY
+    this.#bytesUsed = 0
     this.#index = new Int32Array(MIN_SLOTS)
     this.#mask = MIN_SLOTS - 1
     this.#used = 0
@@ -164,7 +272,7 @@ export class KeyTable<K extends TableKey, V> implements ReadonlyMap<K, V> {
 
   get(key: K): V | undefined {
     const entry = this.find(key)
-    return entry < 0 ? undefined : this.#values[entry]
+    return entry < 0 ? undefined : this.valueAt(entry)
   }
 
   has(key: K): boolean {
@@ -195,12 +303,28 @@ export class KeyTable<K extends TableKey, V> implements ReadonlyMap<K, V> {
   #walk<T>(f: (key: K, value: V) => T): MapIterator<T> {
     const keys = this.#keys
     const values = this.#values
+    const at = this.#at
+    const bytes = this.#bytes
+    const decoder = this.#decoder
     const epoch = this.#epoch
     const table = this
     return (function* () {
       for (let i = 0; i < (table.#epoch === epoch ? table.#used : keys.length); i++) {
         const key = keys[i]
-        if (key !== undefined) yield f(key, values[i] as V)
+        const start = at ? (at[i] as number) : -1
+        if (key === undefined && start < 0) continue
+        if (table.#epoch === epoch) {
+          yield f(table.#keyOf(i), table.valueAt(i))
+          continue
+        }
+        // The table moved on (compacted or cleared): decode from what it held then, keeping nothing.
+        const value = values[i]
+        yield f(
+          key ?? (keyText(bytes, start) as K),
+          value === undefined && start >= 0
+            ? decodeLeaf(decoder, bytes, start, key === undefined)
+            : (value as V),
+        )
       }
       return undefined
     })()
@@ -214,17 +338,20 @@ export class KeyTable<K extends TableKey, V> implements ReadonlyMap<K, V> {
     const values: (V | undefined)[] = []
     const hashes = new Int32Array(capacity)
     const tags = new Int32Array(capacity)
+    const from = this.#at
+    const at = from ? new Int32Array(capacity).fill(-1) : undefined
     const index = new Int32Array(slotsFor(capacity))
     const mask = index.length - 1
     let n = 0
     for (let i = 0; i < used; i++) {
       const key = this.#keys[i]
-      if (key === undefined) continue
+      if (key === undefined && (from ? (from[i] as number) : -1) < 0) continue
       const hash = this.#hashes[i] as number
       keys[n] = key
       values[n] = this.#values[i]
       hashes[n] = hash
       tags[n] = this.#tags[i] as number
+      if (at) at[n] = (from as Int32Array)[i] as number
       let slot = hash & mask
       while ((index[slot] as number) !== 0) slot = (slot + 1) & mask
       index[slot] = ++n
@@ -233,11 +360,30 @@ export class KeyTable<K extends TableKey, V> implements ReadonlyMap<K, V> {
     this.#values = values
     this.#hashes = hashes
     this.#tags = tags
+    this.#at = at
     this.#index = index
     this.#mask = mask
     this.#used = n
     this.#epoch++
   }
+}
+
+const EMPTY = Buffer.alloc(0)
+
+/** The ASCII key whose characters start at `start` in `bytes`, after their length byte. */
+function keyText(bytes: Buffer, start: number): string {
+  return bytes.toString('latin1', start, start + (bytes[start - 1] as number))
+}
+
+/** Decodes the leaf at `at` in `bytes`; `afterChars`: `at` is where the key's characters start. */
+function decodeLeaf<V>(
+  decoder: EntryDecoder<V> | undefined,
+  bytes: Buffer,
+  at: number,
+  afterChars: boolean,
+): V {
+  if (!decoder) throw new Error('KeyTable: an encoded entry without a decoder')
+  return decoder.leaf(bytes, afterChars ? at + (bytes[at - 1] as number) : at)
 }
 
 /** Index slots for `capacity` entries: a power of two at least twice it. */

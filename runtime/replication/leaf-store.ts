@@ -1,4 +1,5 @@
 import { patchLeaf } from '../state/apply.js'
+import type { ByteReader } from '../state/byte-reader.js'
 import type { ByteWriter } from '../state/byte-writer.js'
 import type { Delta, StateCodec } from '../state/types.js'
 import { MapView, type Slot } from './leaves-view.js'
@@ -10,6 +11,11 @@ export interface SnapshotTarget<K, L> {
   fill(key: K, leaf: L, hash: number): boolean
   /** Told how many entries are coming before the first `fill`, when that is known. */
   reserve?(leaves: number): void
+  /**
+   * Adds `count` encoded entries at `r` (a codec snapshot's, after its count), instead of a `fill`
+   * per decoded entry; false when a key was there already.
+   */
+  fillEncoded?(r: ByteReader, count: number): boolean
   readonly size: number
   readonly digest: number
 }

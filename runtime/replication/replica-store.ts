@@ -1,7 +1,8 @@
 import { patchLeaf } from '../state/apply.js'
+import { ByteReader } from '../state/byte-reader.js'
 import type { ByteWriter } from '../state/byte-writer.js'
 import type { Delta, StateCodec } from '../state/types.js'
-import { KeyTable, type TableKey } from './key-table.js'
+import { type EntryDecoder, KeyTable, type TableKey } from './key-table.js'
 import { entryHash, fnv1a, type SnapshotTarget } from './leaf-store.js'
 import { MapView } from './leaves-view.js'
 
@@ -12,7 +13,7 @@ const MAX_RESERVE = 1 << 20
  * A replica's leaves and their digest (the same sum of FNV-1a hashes as `LeafStore`'s), in a
  * `KeyTable`: each entry's tag is its leaf's hash, so no object is made per leaf beyond the leaf
  * itself, and a store filled from a snapshot is sized for it up front (see `KeyTable` for why not
- * a `Map`).
+ * a `Map`). A snapshot's entries stay encoded (`fillEncoded`) until they are read or changed.
  */
 export class ReplicaStore<K, L, P> implements SnapshotTarget<K, L> {
   #table: KeyTable<TableKey, L>
@@ -20,18 +21,21 @@ export class ReplicaStore<K, L, P> implements SnapshotTarget<K, L> {
   readonly leaves: ReadonlyMap<K, L> = new MapView(() => this.#table as unknown as ReadonlyMap<K, L>)
   readonly #codec: StateCodec<K, L, P>
   readonly #scratch: ByteWriter
+  readonly #decoder: EntryDecoder<L>
   #digest = 0
 
   /** `expected`: how many leaves it will hold (a snapshot's count), to size it once. */
   constructor(codec: StateCodec<K, L, P>, scratch: ByteWriter, expected = 0) {
     this.#codec = codec
     this.#scratch = scratch
-    this.#table = sizedFor(expected)
+    // Entries were checked when they were filled in: this decode does not throw.
+    this.#decoder = { leaf: (bytes, start) => codec.decodeLeaf(new ByteReader(bytes, start)) }
+    this.#table = sizedFor(expected, this.#decoder)
   }
 
   /** Sizes an empty store for `leaves` entries (a snapshot's count); does nothing once filled. */
   reserve(leaves: number): void {
-    if (this.#table.size === 0) this.#table = sizedFor(leaves)
+    if (this.#table.size === 0) this.#table = sizedFor(leaves, this.#decoder)
   }
 
   get digest(): number {
@@ -86,6 +90,32 @@ export class ReplicaStore<K, L, P> implements SnapshotTarget<K, L> {
     return true
   }
 
+  /**
+   * Adds the `count` entries of a codec snapshot at `r` (each key and leaf, as `encodeSnapshot`
+   * writes them), checked by decoding them but kept as their bytes: a leaf is decoded again when
+   * first read, an ASCII key made a string when first iterated. False when a key was there already
+   * (as `fill`). Throws `ERR_DECODE` for a broken entry; the ones before it stay.
+   */
+  fillEncoded(r: ByteReader, count: number): boolean {
+    const codec = this.#codec
+    const table = this.#table
+    const bytes = r.buf
+    const shift = table.addBytes(bytes, r.pos, r.end) - r.pos
+    let fresh = true
+    for (let i = 0; i < count; i++) {
+      const start = r.pos
+      const key = codec.decodeKey(r) as TableKey
+      const leafAt = r.pos
+      codec.decodeLeaf(r)
+      const hash = fnv1a(bytes, r.pos, start)
+      const chars = typeof key === 'string' ? asciiAt(bytes, start, leafAt, key) : -1
+      if (table.addEncoded(key, chars < 0 ? -1 : chars + shift, leafAt + shift, hash)) {
+        this.#digest = (this.#digest + hash) | 0
+      } else fresh = false
+    }
+    return fresh
+  }
+
   get(key: K): L | undefined {
     return this.#table.get(key as TableKey)
   }
@@ -132,6 +162,22 @@ export class ReplicaStore<K, L, P> implements SnapshotTarget<K, L> {
 }
 
 /** A table for `leaves` entries, a count that is trusted for sizing only up to `MAX_RESERVE`. */
-function sizedFor<L>(leaves: number): KeyTable<TableKey, L> {
-  return new KeyTable(Math.min(leaves, MAX_RESERVE))
+function sizedFor<L>(leaves: number, decoder: EntryDecoder<L>): KeyTable<TableKey, L> {
+  return new KeyTable(Math.min(leaves, MAX_RESERVE), decoder)
+}
+
+/**
+ * Where `key`'s characters start in `bytes` when its encoding, from `start` to `end`, ends in one
+ * length byte then those characters, all ASCII (how the codecs write a short ASCII string); -1
+ * otherwise (the table then keeps the string itself).
+ */
+function asciiAt(bytes: Uint8Array, start: number, end: number, key: string): number {
+  const length = key.length
+  const at = end - length
+  if (length > 127 || at - 1 < start || bytes[at - 1] !== length) return -1
+  for (let i = 0; i < length; i++) {
+    const code = key.charCodeAt(i)
+    if (code > 0x7f || bytes[at + i] !== code) return -1
+  }
+  return at
 }

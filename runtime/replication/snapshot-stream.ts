@@ -14,7 +14,7 @@ import { ByteWriter } from '../state/byte-writer.js'
 import type { StateCodec } from '../state/types.js'
 import type { TransportKind } from '../transport/types.js'
 import type { SnapshotTarget } from './leaf-store.js'
-import { decodeHashedSnapshot } from './snapshot-entries.js'
+import { fillSnapshot } from './snapshot-entries.js'
 
 /** Transports a snapshot stream can use, with their codes in INFO. */
 export const STREAM_TRANSPORTS: Record<number, TransportKind> = { 1: 'http', 2: 'ws', 3: 'zmq' }
@@ -122,14 +122,8 @@ export async function fetchSnapshot<K, L, P>(options: {
     const reader = new ByteReader(bytes)
     const into = options.into
     into.reserve?.(answer.leaves)
-    const snapshot = decodeHashedSnapshot(
-      options.codec as StateCodec<K, L, unknown>,
-      reader,
-      // A key twice leaves the count and digest short of what was announced: refused at install.
-      (key, leaf, hash) => {
-        into.fill(key, leaf, hash)
-      },
-    )
+    // A key twice leaves the count and digest short of what was announced: refused at install.
+    const snapshot = fillSnapshot(options.codec as StateCodec<K, L, unknown>, reader, into)
     reader.done()
     if (snapshot.seq !== answer.seq) {
       throw new GrenacheError(

@@ -45,6 +45,8 @@ export interface Subject {
   parts: Record<PartName, Part>
   /** Deltas over three keys only, so that patches and deletes meet the leaves of upserts. */
   fewKeyDelta: fc.Arbitrary<AnyDelta>
+  /** Deltas over the given keys (those of a snapshot, say). */
+  deltaOver(keys: readonly unknown[]): fc.Arbitrary<AnyDelta>
   /** Whether a valid key or leaf may be past `maxKeyBytes` or `maxLeafBytes`. */
   limited: boolean
 }
@@ -66,6 +68,7 @@ function subject(codec: AnyStateCodec, values: Values, limited: boolean): Subjec
     codec,
     parts: {} as Record<PartName, Part>,
     fewKeyDelta: delta(fc.constantFrom(...values.keys), values.leaf, values.patch),
+    deltaOver: (keys) => delta(fc.constantFrom(...keys), values.leaf, values.patch),
     limited,
   }
   const examples = values.examples ?? {}

@@ -132,6 +132,94 @@ describe('KeyTable', () => {
     expect([[...open], table.size, [...table]]).toEqual([[6, 7, 100], 0, []])
   })
 
+  describe('entries kept as bytes (addEncoded)', () => {
+    /** Leaves are one byte, decoded as that byte's value plus 1000; keys are ASCII strings or integers. */
+    const decoder = { leaf: (bytes: Buffer, start: number) => 1000 + (bytes[start] as number) }
+
+    /** Adds `key` with leaf byte `leaf` as bytes: a length byte, a string key's characters, the leaf. */
+    function addEncoded(
+      table: KeyTable<TableKey, number>,
+      key: TableKey,
+      leaf: number,
+      asChars = true,
+    ): boolean {
+      const text = typeof key === 'string' ? key : ''
+      const bytes = Buffer.from([text.length, ...Buffer.from(text, 'latin1'), leaf])
+      const at = table.addBytes(bytes, 0, bytes.length)
+      const chars = typeof key === 'string' && asChars ? at + 1 : -1
+      return table.addEncoded(key, chars, at + 1 + text.length, leaf)
+    }
+
+    it('finds, reads, updates and deletes them as it does entries added whole, in insertion order', () => {
+      const table = new KeyTable<TableKey, number>(4, decoder)
+      expect(addEncoded(table, 'o-1', 1)).toBe(true)
+      expect(addEncoded(table, 7, 2)).toBe(true)
+      expect(addEncoded(table, 'ab', 3, false)).toBe(true)
+      expect(addEncoded(table, '', 4)).toBe(true)
+      expect(table.add('whole', 5, 5)).toBe(true)
+      // A key twice is refused whichever way each came: characters, string or integer.
+      expect([
+        addEncoded(table, 'o-1', 9),
+        table.add('o-1', 9, 9),
+        addEncoded(table, 7, 9),
+        table.add('', 9, 9),
+      ]).toEqual([false, false, false, false])
+      expect([table.find('o-2'), table.find('o-'), table.find('o-10'), table.find(1)]).toEqual([
+        -1, -1, -1, -1,
+      ])
+      expect(table.get('o-1')).toBe(1001)
+      expect(table.tagAt(table.find('o-1'))).toBe(1)
+      table.setAt(table.find(7), 42, 42)
+      expect([...table]).toEqual([
+        ['o-1', 1001],
+        [7, 42],
+        ['ab', 1003],
+        ['', 1004],
+        ['whole', 5],
+      ])
+      table.deleteAt(table.find('ab'))
+      expect([table.has('ab'), table.size, [...table.keys()]]).toEqual([false, 4, ['o-1', 7, '', 'whole']])
+      // Keys made strings by the iteration above are still found, and their leaves still decode.
+      expect([table.get('o-1'), table.get(''), table.get(7)]).toEqual([1001, 1004, 42])
+    })
+
+    it('keeps them through compactions, and an open iterator decodes them as they were then', () => {
+      const table = new KeyTable<TableKey, number>(0, decoder)
+      for (let i = 0; i < 8; i++) addEncoded(table, `k${i}`, i)
+      const iterator = table.entries()
+      expect(iterator.next().value).toEqual(['k0', 1000])
+      for (let i = 0; i < 6; i++) table.deleteAt(table.find(`k${i}`))
+      addEncoded(table, 'k100', 100) // the arrays are full with 6 holes: a compaction
+      expect([...iterator]).toEqual([
+        ['k6', 1006],
+        ['k7', 1007],
+      ])
+      expect([...table]).toEqual([
+        ['k6', 1006],
+        ['k7', 1007],
+        ['k100', 1100],
+      ])
+      for (let i = 0; i < 40; i++) addEncoded(table, `n${i}`, i) // growth: copied with the entries
+      expect([table.size, table.get('k7'), table.get('n39'), table.has('k5')]).toEqual([
+        43,
+        1007,
+        1039,
+        false,
+      ])
+      const open = table.entries()
+      table.clear()
+      expect([open.next().value, table.size, table.get('k7')]).toEqual([['k6', 1006], 0, undefined])
+      expect(addEncoded(table, 'k7', 8)).toBe(true)
+      expect([...table]).toEqual([['k7', 1008]])
+    })
+
+    it('refuses to read a leaf kept as bytes without a decoder', () => {
+      const table = new KeyTable<TableKey, number>()
+      addEncoded(table, 'x', 1)
+      expect(() => table.get('x')).toThrow(/without a decoder/)
+    })
+  })
+
   it('spreads keys that differ in one character over the index (no long probe runs)', () => {
     const slots = 1 << 12
     const used = new Set<number>()
