@@ -172,6 +172,16 @@ export class KeyTable<K extends TableKey, V> implements ReadonlyMap<K, V> {
     return at
   }
 
+  /** How many bytes the table holds for entries added with `addEncoded`. */
+  get encodedBytes(): number {
+    return this.#bytesUsed
+  }
+
+  /** Gives back the last `length` bytes that `addBytes` copied (no entry refers to them). */
+  dropBytes(length: number): void {
+    this.#bytesUsed -= Math.min(Math.max(length, 0), this.#bytesUsed)
+  }
+
   /** A new entry for `key` (its hash `hash`), its value unset; -1 when `key` is here. */
   #newEntry(key: K, hash: number, tag: number): number {
     if (this.#used === this.#hashes.length) this.#makeRoom()

@@ -100,20 +100,33 @@ export class ReplicaStore<K, L, P> implements SnapshotTarget<K, L> {
     const codec = this.#codec
     const table = this.#table
     const bytes = r.buf
+    // Copied before they are read (one copy per part), then what no entry took is given back, even
+    // when an entry is broken: forged parts cannot grow the bytes past the entries they bring.
     const shift = table.addBytes(bytes, r.pos, r.end) - r.pos
+    let kept = r.pos
     let fresh = true
-    for (let i = 0; i < count; i++) {
-      const start = r.pos
-      const key = codec.decodeKey(r) as TableKey
-      const leafAt = r.pos
-      codec.decodeLeaf(r)
-      const hash = fnv1a(bytes, r.pos, start)
-      const chars = typeof key === 'string' ? asciiAt(bytes, start, leafAt, key) : -1
-      if (table.addEncoded(key, chars < 0 ? -1 : chars + shift, leafAt + shift, hash)) {
-        this.#digest = (this.#digest + hash) | 0
-      } else fresh = false
+    try {
+      for (let i = 0; i < count; i++) {
+        const start = r.pos
+        const key = codec.decodeKey(r) as TableKey
+        const leafAt = r.pos
+        codec.decodeLeaf(r)
+        const hash = fnv1a(bytes, r.pos, start)
+        const chars = typeof key === 'string' ? asciiAt(bytes, start, leafAt, key) : -1
+        if (table.addEncoded(key, chars < 0 ? -1 : chars + shift, leafAt + shift, hash)) {
+          this.#digest = (this.#digest + hash) | 0
+        } else fresh = false
+        kept = r.pos
+      }
+    } finally {
+      table.dropBytes(r.end - kept)
     }
     return fresh
+  }
+
+  /** Bytes held for entries filled by `fillEncoded` (until the store is cleared). */
+  get encodedBytes(): number {
+    return this.#table.encodedBytes
   }
 
   get(key: K): L | undefined {

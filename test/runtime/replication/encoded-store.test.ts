@@ -165,5 +165,27 @@ describe('ReplicaStore.fillEncoded', () => {
       expect.objectContaining({ code: 'ERR_DECODE' }),
     )
     expect([...store.leaves]).toStrictEqual([['a', { side: 'bid', price: 10, size: 1 }]])
+    // It holds the bytes of the entry it kept, not those of the rest of the part.
+    expect(store.encodedBytes).toBe(1 + 1 + 3)
+  })
+
+  it('holds only the bytes its entries take: a part with bytes after its entries gives them back', () => {
+    const codec = subjects.order_book.codec
+    const w = new ByteWriter(4096)
+    codec.encodeSnapshot(1, [['a', { side: 'bid', price: 10, size: 1 }]], w)
+    const part = Buffer.concat([w.bytes(), Buffer.alloc(1000, 7)])
+    const store = new ReplicaStore<unknown, unknown, unknown>(codec, scratch(codec))
+    const r = new ByteReader(part)
+    expect(fillSnapshot(codec, r, store).fresh).toBe(true)
+    expect([r.remaining, store.encodedBytes, store.get('a')]).toEqual([
+      1000,
+      5,
+      { side: 'bid', price: 10, size: 1 },
+    ])
+    const empty = new ByteWriter(16)
+    codec.encodeSnapshot(2, [], empty)
+    for (let i = 0; i < 100; i++)
+      fillSnapshot(codec, new ByteReader(Buffer.concat([empty.bytes(), part])), store)
+    expect(store.encodedBytes).toBe(5)
   })
 })
