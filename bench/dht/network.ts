@@ -32,6 +32,8 @@ export interface GrapeNetwork {
 export interface NetworkOptions {
   impl: Impl
   from: OursFrom
+  /** node-child.ts bundled for plain node (see node-child-bundle.ts); undefined: the source, under tsx. */
+  childBundle: string | undefined
   plan: Plan
   tag: string
   lifetimeMs: number
@@ -73,9 +75,10 @@ export async function startNetwork(options: NetworkOptions): Promise<GrapeNetwor
     const profile = profileOf(config.process)
     const child = spawnChild({
       name: `${IMPL_LABEL[impl]}-dht${config.process}`,
-      script: 'bench/dht/node-child.ts',
+      script: options.childBundle ?? 'bench/dht/node-child.ts',
+      tsx: options.childBundle === undefined,
       args: [JSON.stringify(config)],
-      // tsx's loader thread writes a profile too: one directory per process, the main one kept.
+      // Under tsx its loader thread writes a profile too: one directory per process, the main one kept.
       nodeArgs: profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}.d`] : [],
       lifetimeMs: options.lifetimeMs,
       verbose: options.verbose,

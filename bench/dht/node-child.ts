@@ -49,10 +49,10 @@ const runtime = startChildRuntime({
 
 const startMs: number[] = []
 if (config.impl === 'ours') {
-  const { Grape }: typeof import('../../runtime/grape/index.js') =
-    config.from === 'dist'
-      ? await import(pathToFileURL(join(ROOT, GRAPE_BUNDLE)).href)
-      : await import('../../runtime/grape/index.js')
+  // Both by path, so that bundling this file (see node-child-bundle.ts) leaves our Grape out of it.
+  const { Grape }: typeof import('../../runtime/grape/index.js') = await import(
+    pathToFileURL(join(ROOT, config.from === 'dist' ? GRAPE_BUNDLE : 'runtime/grape/index.ts')).href
+  )
   for (const { apiPort, dhtPort, bootstrap } of config.grapes) {
     const grape = new Grape({ apiPort, dhtPort, dhtHost: '127.0.0.1', bootstrap })
     const begin = performance.now()

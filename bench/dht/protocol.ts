@@ -23,7 +23,7 @@ export interface NodeChildReady {
   startMs: number[]
   /** Process start (`performance.timeOrigin`) → every Grape started, ms. */
   readyMs: number
-  /** RSS before the Grape module was imported, MB (node + tsx + the bench's own code). */
+  /** RSS before the Grape module was imported, MB (node, tsx when it runs under it, the bench's own code). */
   baseRssMb: number
 }
 

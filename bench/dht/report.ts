@@ -61,7 +61,7 @@ export const METRICS: MetricSpec[] = [
   },
   { key: 'idle.cpu', label: 'idle CPU per Grape, ms per 30 s', target: atMost(1) },
   { key: 'rss.grape', label: 'RSS per Grape (all processes / N)', unit: 'MB', target: atMost(1) },
-  { key: 'rss.loaded', label: '   RSS per process above node+tsx', unit: 'MB' },
+  { key: 'rss.loaded', label: '   RSS per process above node and the harness', unit: 'MB' },
 ]
 
 const percent = (found: number, total: number) => (100 * found) / Math.max(1, total)

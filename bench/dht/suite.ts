@@ -10,6 +10,7 @@ import type { MemorySample } from '../lib/memory.js'
 import { cpuSnapshot } from '../lib/proc-cpu.js'
 import type { Suite, SuiteContext } from '../lib/suite.js'
 import { type Plan, startNetwork } from './network.js'
+import { bundleNodeChild } from './node-child-bundle.js'
 import { decideDhtOursFrom, type OursFrom } from './ours-from.js'
 import type { AnnounceParams, AnnounceResult, Impl, LookupParams, LookupResult } from './protocol.js'
 import { figuresOf, METRICS, notesOf, type SessionRaw } from './report.js'
@@ -64,6 +65,7 @@ async function runSession(
   context: SuiteContext,
   s: Settings,
   from: OursFrom,
+  childBundle: string | undefined,
 ) {
   const lifetimeMs = sessionBudgetMs(s, plan)
   const profileDir = context.profile ? join(context.resultsDir, 'profiles') : undefined
@@ -73,6 +75,7 @@ async function runSession(
   const network = await startNetwork({
     impl,
     from,
+    childBundle,
     plan,
     tag: `${plan.grapes}x${plan.perProcess}-r${round}`,
     lifetimeMs,
@@ -176,10 +179,15 @@ export const dhtSuite: Suite = {
     const s = settingsFor(context.quick)
     const ours = decideDhtOursFrom(ROOT)
     context.log(`ours from ${ours.from}: ${ours.why}`)
+    // With ours from dist/, every Grape process is plain node (the source needs tsx, so both get it).
+    const childBundle = ours.from === 'dist' ? await bundleNodeChild() : undefined
     const lines: string[] = [
       '## DHT at scale: ours (runtime/grape) vs reference (grenache-grape 1.0.0)',
       '',
       `Ours runs from ${ours.from === 'dist' ? 'dist/ (compiled JavaScript, as users run it)' : 'the TypeScript source through tsx'}: ${ours.why}.`,
+      childBundle
+        ? `The Grape processes of both run on plain node (${childBundle}, node-child.ts bundled); the load generator runs under tsx.`
+        : 'The Grape processes of both run under tsx.',
     ]
     const rawOut: unknown[] = []
     for (const plan of s.plans) {
@@ -187,7 +195,9 @@ export const dhtSuite: Suite = {
       for (let round = 1; round <= context.rounds; round++) {
         const order: Impl[] = round % 2 === 1 ? ['ours', 'ref'] : ['ref', 'ours']
         const sessions: Partial<Record<Impl, Session>> = {}
-        for (const impl of order) sessions[impl] = await runSession(impl, plan, round, context, s, ours.from)
+        for (const impl of order) {
+          sessions[impl] = await runSession(impl, plan, round, context, s, ours.from, childBundle)
+        }
         rounds.push(sessions as { ours: Session; ref: Session })
       }
       const table = comparisonTable(

@@ -8,8 +8,13 @@ export const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 export interface SpawnChildOptions {
   /** A short label for logs, e.g. `ours-grape1`. */
   name: string
-  /** The TypeScript entry point, relative to the repository root (run with `node --import tsx`). */
+  /**
+   * The entry point, relative to the repository root: TypeScript run with `node --import tsx`, or
+   * (with `tsx: false`) JavaScript run by node alone.
+   */
   script: string
+  /** Load tsx (default); false runs `script` with plain node. */
+  tsx?: boolean
   /** Arguments after the script. */
   args?: string[]
   /** Extra Node flags, e.g. `--cpu-prof`. */
@@ -47,7 +52,12 @@ export class BenchChild {
     this.name = options.name
     const child = spawn(
       process.execPath,
-      [...(options.nodeArgs ?? []), '--import', 'tsx', options.script, ...(options.args ?? [])],
+      [
+        ...(options.nodeArgs ?? []),
+        ...(options.tsx === false ? [] : ['--import', 'tsx']),
+        options.script,
+        ...(options.args ?? []),
+      ],
       {
         cwd: ROOT,
         stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
