@@ -2,8 +2,11 @@ import { join } from 'node:path'
 import { build } from 'esbuild'
 import { ROOT } from '../lib/children.js'
 
-/** Where the bundle goes: two levels down, so that its `ROOT` (`../..` of the file) is the repository. */
-export const NODE_CHILD_BUNDLE = join('dist', 'bench', 'dht-node-child.mjs')
+/**
+ * Where the bundle goes: with the results (ignored by git, and outside dist/, which is published),
+ * two levels down, so that its `ROOT` (`../..` of the file) is the repository.
+ */
+export const NODE_CHILD_BUNDLE = join('bench', 'results', 'dht-node-child.mjs')
 
 /**
  * Bundles node-child.ts (and the bench code it imports; packages stay imports) into one JavaScript
