@@ -111,6 +111,9 @@ export class CarouselJoin<K, L, S extends SnapshotTarget<K, L>> {
   /** One SNAPSHOT part, its header at `r`; throws `ERR_DECODE` for a broken one. */
   part(r: ByteReader, cut: number, retransmit: boolean): void {
     const part = readSnapshotPartHeader(r)
+    // A cut of n leaves comes in at most n parts, each with at least one entry (an empty cut: one
+    // empty part). A part past that is forged or broken: it would only add to the parts remembered.
+    if (part.part >= Math.max(1, part.leaves)) r.fail(`part ${part.part} of a cut of ${part.leaves} leaves`)
     const header = { cycle: part.cycle, cut, leaves: part.leaves, digest: part.digest }
     // A new cycle replaces an unfinished one only from its first part (a late retransmit never does).
     if (!this.#collector || (!this.#collector.matches(header) && !retransmit && part.part === 0)) {
@@ -121,6 +124,7 @@ export class CarouselJoin<K, L, S extends SnapshotTarget<K, L>> {
     if (!collector.matches(header) || !collector.wants(part.part)) return
     const read = fillSnapshot(this.#codec, r, collector.store)
     if (read.seq !== cut) r.fail(`a snapshot part says seq ${read.seq} in a cut at ${cut}`)
+    if (read.count === 0 && part.leaves > 0) r.fail(`an empty part of a cut of ${part.leaves} leaves`)
     const before = collector.max
     if (!read.fresh || !collector.add(part.part, (part.flags & SNAPSHOT_LAST) !== 0)) {
       this.#collector = undefined

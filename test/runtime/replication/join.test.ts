@@ -4,7 +4,14 @@ import type { OrderBookLeaf } from '../../../generated/index.js'
 import { Carousel } from '../../../runtime/replication/carousel.js'
 import { CarouselJoin } from '../../../runtime/replication/join.js'
 import { LeafStore } from '../../../runtime/replication/leaf-store.js'
-import { FeedIds, HEADER_BYTES, PacketHeader, parseHeader } from '../../../runtime/replication/packet.js'
+import {
+  FeedIds,
+  HEADER_BYTES,
+  PacketHeader,
+  parseHeader,
+  SNAPSHOT_LAST,
+  writeSnapshotPartHeader,
+} from '../../../runtime/replication/packet.js'
 import { ByteReader } from '../../../runtime/state/byte-reader.js'
 import { ByteWriter } from '../../../runtime/state/byte-writer.js'
 import { OrderBookCodec } from '../../helpers/replication.js'
@@ -110,5 +117,42 @@ describe('CarouselJoin', () => {
     expect(run([first, second, second, ...forward.slice(2)])).toBe(1)
     expect(backward.length).toBe(forward.length)
     expect(run([...forward.slice(0, -1), backward.at(-1) as Buffer])).toBe(0)
+  })
+
+  it('refuses a part past the count of its cut, and an empty part of a cut with leaves, remembering neither', () => {
+    const nacks: number[][] = []
+    const join = new CarouselJoin<string, OrderBookLeaf, Book>(OrderBookCodec, {
+      install: () => expect.fail('nothing is complete'),
+      store: () => store(),
+      nack: (_cut, _cycle, missing) => nacks.push(missing),
+    })
+    const part = (index: number, leaves: number, entries: [string, OrderBookLeaf][]) => {
+      const w = new ByteWriter(1024)
+      writeSnapshotPartHeader(w, { cycle: 1, part: index, flags: 0, leaves, digest: 0 })
+      OrderBookCodec.encodeSnapshot(9, entries, w)
+      return () => join.part(new ByteReader(w.bytes()), 9, false)
+    }
+    const leaf: OrderBookLeaf = { side: 'bid', price: 1, size: 1 }
+    const decodeError = expect.objectContaining({ code: 'ERR_DECODE' })
+    // Parts 0 to 2 are the most a cut of 3 leaves has; a forger numbering parts up to 2^32 gets nowhere.
+    expect(part(3, 3, [['a', leaf]])).toThrow(decodeError)
+    expect(part(0xffffffff, 3, [['a', leaf]])).toThrow(decodeError)
+    expect(part(1, 0, [])).toThrow(decodeError)
+    expect(part(1, 3, [])).toThrow(decodeError)
+    expect(nacks).toEqual([])
+    // A genuine part of the same cut is still collected, and opens the hole before it.
+    part(2, 3, [['c', leaf]])()
+    expect(nacks).toEqual([[0, 1]])
+    // An empty cut is one empty part.
+    const empty = new CarouselJoin<string, OrderBookLeaf, Book>(OrderBookCodec, {
+      install: (cut, filled, leaves) => nacks.push([cut, filled.size, leaves]),
+      store: () => store(),
+      nack: () => undefined,
+    })
+    const w = new ByteWriter(64)
+    writeSnapshotPartHeader(w, { cycle: 1, part: 0, flags: SNAPSHOT_LAST, leaves: 0, digest: 0 })
+    OrderBookCodec.encodeSnapshot(9, [], w)
+    empty.part(new ByteReader(w.bytes()), 9, false)
+    expect(nacks.at(-1)).toEqual([9, 0, 0])
   })
 })
