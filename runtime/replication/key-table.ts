@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto'
+import { EntryBytes, type EntryDecoder } from './entry-bytes.js'
 
 /** Keys a state can have: the codecs take zod strings and integers only. */
 export type TableKey = string | number
@@ -29,11 +30,6 @@ export function hashKey(key: TableKey): number {
 }
 
 const MIN_SLOTS = 16
-
-/** Decodes an entry kept as bytes (see `KeyTable.addEncoded`) when it is read. */
-export interface EntryDecoder<V> {
-  leaf(bytes: Buffer, start: number): V
-}
 
 /**
  * An insertion-ordered hash map from string or integer keys, with an int32 `tag` per entry (the
@@ -69,8 +65,7 @@ export class KeyTable<K extends TableKey, V> implements ReadonlyMap<K, V> {
    */
   #at: Int32Array | undefined
   /** The encoded entries copied from snapshot parts (only appended to; dropped by `clear()`). */
-  #bytes: Buffer = EMPTY
-  #bytesUsed = 0
+  #bytes = new EntryBytes()
   readonly #decoder: EntryDecoder<V> | undefined
   #index: Int32Array
   #mask: number
@@ -160,26 +155,17 @@ export class KeyTable<K extends TableKey, V> implements ReadonlyMap<K, V> {
    * `addEncoded`; returns where byte `start` landed there.
    */
   addBytes(bytes: Uint8Array, start: number, end: number): number {
-    const length = end - start
-    if (this.#bytesUsed + length > this.#bytes.length) {
-      const grown = Buffer.allocUnsafe(Math.max(64 * 1024, 2 * (this.#bytesUsed + length)))
-      this.#bytes.copy(grown, 0, 0, this.#bytesUsed)
-      this.#bytes = grown
-    }
-    const at = this.#bytesUsed
-    this.#bytes.set(bytes.subarray(start, end), at)
-    this.#bytesUsed += length
-    return at
+    return this.#bytes.append(bytes, start, end)
   }
 
   /** How many bytes the table holds for entries added with `addEncoded`. */
   get encodedBytes(): number {
-    return this.#bytesUsed
+    return this.#bytes.used
   }
 
   /** Gives back the last `length` bytes that `addBytes` copied (no entry refers to them). */
   dropBytes(length: number): void {
-    this.#bytesUsed -= Math.min(Math.max(length, 0), this.#bytesUsed)
+    this.#bytes.drop(length)
   }
 
   /** A new entry for `key` (its hash `hash`), its value unset; -1 when `key` is here. */
@@ -209,20 +195,17 @@ export class KeyTable<K extends TableKey, V> implements ReadonlyMap<K, V> {
 
   /** Whether entry `entry`, which keeps its key as characters, has `key`. */
   #charsAre(entry: number, key: K): boolean {
-    if (typeof key !== 'string') return false
-    const bytes = this.#bytes
-    const start = (this.#at as Int32Array)[entry] as number
-    if ((bytes[start - 1] as number) !== key.length) return false
-    for (let i = 0; i < key.length; i++) if (bytes[start + i] !== key.charCodeAt(i)) return false
-    return true
+    return typeof key === 'string' && this.#bytes.charsAre((this.#at as Int32Array)[entry] as number, key)
   }
 
   /** Decodes entry `entry`'s leaf, which is still encoded, and keeps it. */
   #decodeLeaf(entry: number): V {
     const at = this.#at as Int32Array
-    const value = decodeLeaf(this.#decoder, this.#bytes, at[entry] as number, this.#keys[entry] === undefined)
+    const start = at[entry] as number
+    const afterChars = this.#keys[entry] === undefined
+    const value = this.#bytes.leaf(this.#decoder, start, afterChars)
     this.#values[entry] = value
-    if (this.#keys[entry] !== undefined) at[entry] = -1
+    if (!afterChars) at[entry] = -1
     return value
   }
 
@@ -232,10 +215,10 @@ export class KeyTable<K extends TableKey, V> implements ReadonlyMap<K, V> {
     if (key !== undefined) return key
     const at = this.#at as Int32Array
     const start = at[entry] as number
-    const text = keyText(this.#bytes, start)
+    const text = this.#bytes.keyText(start)
     this.#keys[entry] = text as K
     // From now on `at` says where the leaf starts, when it is still encoded.
-    at[entry] = this.#values[entry] === undefined ? start + (this.#bytes[start - 1] as number) : -1
+    at[entry] = this.#values[entry] === undefined ? this.#bytes.leafAfter(start) : -1
     return text as K
   }
 
@@ -271,8 +254,7 @@ export class KeyTable<K extends TableKey, V> implements ReadonlyMap<K, V> {
     this.#hashes = new Int32Array(8)
     this.#tags = new Int32Array(8)
     this.#at = undefined
-    this.#bytes = EMPTY
-    this.#bytesUsed = 0
+    this.#bytes = new EntryBytes()
     this.#index = new Int32Array(MIN_SLOTS)
     this.#mask = MIN_SLOTS - 1
     this.#used = 0
@@ -330,10 +312,8 @@ export class KeyTable<K extends TableKey, V> implements ReadonlyMap<K, V> {
         // The table moved on (compacted or cleared): decode from what it held then, keeping nothing.
         const value = values[i]
         yield f(
-          key ?? (keyText(bytes, start) as K),
-          value === undefined && start >= 0
-            ? decodeLeaf(decoder, bytes, start, key === undefined)
-            : (value as V),
+          key ?? (bytes.keyText(start) as K),
+          value === undefined && start >= 0 ? bytes.leaf(decoder, start, key === undefined) : (value as V),
         )
       }
       return undefined
@@ -376,24 +356,6 @@ export class KeyTable<K extends TableKey, V> implements ReadonlyMap<K, V> {
     this.#used = n
     this.#epoch++
   }
-}
-
-const EMPTY = Buffer.alloc(0)
-
-/** The ASCII key whose characters start at `start` in `bytes`, after their length byte. */
-function keyText(bytes: Buffer, start: number): string {
-  return bytes.toString('latin1', start, start + (bytes[start - 1] as number))
-}
-
-/** Decodes the leaf at `at` in `bytes`; `afterChars`: `at` is where the key's characters start. */
-function decodeLeaf<V>(
-  decoder: EntryDecoder<V> | undefined,
-  bytes: Buffer,
-  at: number,
-  afterChars: boolean,
-): V {
-  if (!decoder) throw new Error('KeyTable: an encoded entry without a decoder')
-  return decoder.leaf(bytes, afterChars ? at + (bytes[at - 1] as number) : at)
 }
 
 /** Index slots for `capacity` entries: a power of two at least twice it. */
