@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
 import fc from 'fast-check'
-import { expect } from 'vitest'
+import { afterAll, beforeAll, expect } from 'vitest'
 import { GrenacheError } from '../../runtime/errors.js'
 import {
   type AnyStateCodec,
@@ -183,6 +183,22 @@ export async function loadSubjects(): Promise<{
     ),
   }
   return { project, subjects }
+}
+
+/**
+ * The subjects, for a test file: generated before its tests (the object is filled then) and their
+ * throwaway project removed after them.
+ */
+export function subjectsForTests(): Record<SubjectName, Subject> {
+  const subjects = {} as Record<SubjectName, Subject>
+  let project: SchemaProject | undefined
+  beforeAll(async () => {
+    const loaded = await loadSubjects()
+    project = loaded.project
+    Object.assign(subjects, loaded.subjects)
+  }, 60_000)
+  afterAll(() => project?.remove())
+  return subjects
 }
 
 /**

@@ -5,31 +5,22 @@
  * non-ASCII and length-limited strings, nested leaves.
  */
 import fc from 'fast-check'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { LeafStore, type SnapshotTarget } from '../../../runtime/replication/leaf-store.js'
 import { ReplicaStore } from '../../../runtime/replication/replica-store.js'
 import { fillSnapshot } from '../../../runtime/replication/snapshot-entries.js'
 import { type AnyStateCodec, ByteReader, ByteWriter, type Snapshot } from '../../../runtime/state/index.js'
-import type { SchemaProject } from '../../helpers/codegen.js'
 import {
   type AnyDelta,
-  loadSubjects,
   received,
   SUBJECT_NAMES,
   type Subject,
-  type SubjectName,
+  subjectsForTests,
 } from '../../helpers/state-subjects.js'
 
 const SEED = 20261207
 
-let project: SchemaProject | undefined
-let subjects: Record<SubjectName, Subject>
-
-beforeAll(async () => {
-  ;({ project, subjects } = await loadSubjects())
-}, 60_000)
-
-afterAll(() => project?.remove())
+const subjects = subjectsForTests()
 
 type Store = ReplicaStore<unknown, unknown, unknown> | LeafStore<unknown, unknown, unknown>
 

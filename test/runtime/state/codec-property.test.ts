@@ -6,36 +6,27 @@
  * test/fixtures/states/kitchen-sink.schema.ts and schemas/order-book.schema.ts.
  */
 import fc from 'fast-check'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { GrenacheError } from '../../../runtime/errors.js'
 import { applyDelta, ByteReader, ByteWriter } from '../../../runtime/state/index.js'
 import * as A from '../../fixtures/states/kitchen-sink.arbitraries.js'
-import type { SchemaProject } from '../../helpers/codegen.js'
 import { decodeOrRefuse, footprint, hex } from '../../helpers/decode-fuzz.js'
 import {
   type AnyDelta,
   encoded,
-  loadSubjects,
   PART_NAMES,
   type Part,
   received,
   roundTrip,
   SUBJECT_NAMES,
   type Subject,
-  type SubjectName,
+  subjectsForTests,
 } from '../../helpers/state-subjects.js'
 
 const SEED = 20261206
 const runs = (numRuns: number) => ({ seed: SEED, numRuns })
 
-let project: SchemaProject | undefined
-let subjects: Record<SubjectName, Subject>
-
-beforeAll(async () => {
-  ;({ project, subjects } = await loadSubjects())
-}, 60_000)
-
-afterAll(() => project?.remove())
+const subjects = subjectsForTests()
 
 /** Decodes; what decodes is no bigger than its bytes allow, and encodes again to an equal value. */
 function decodesSanely(s: Subject, part: Part, bytes: Uint8Array): boolean {
